@@ -1,0 +1,1 @@
+"""pytest plugin `smsproof` (entry point pytest11): fixtures, YAML collector, requirement marker."""
