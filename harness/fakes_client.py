@@ -1,0 +1,81 @@
+"""Synchronous client of the fakes' control API (/_smsproof/, docs/architecture.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.exchanges import JsonClient
+
+
+class Fakes(JsonClient):
+    side = "fakes"
+    what = "fake providers"
+
+    def _call(self, method: str, path: str, **kwargs) -> Any:
+        return self.request(method, "/_smsproof" + path, **kwargs)
+
+    def health(self) -> dict:
+        return self._call("GET", "/health")
+
+    # Accounts (the providers' dashboards).
+    def put_account(self, provider: str, account: str, settings: dict) -> dict:
+        return self._call("PUT", f"/accounts/{provider}/{account}", json_body=settings)
+
+    def account(self, provider: str, account: str) -> dict:
+        return self._call("GET", f"/accounts/{provider}/{account}")
+
+    def delete_account(self, provider: str, account: str) -> None:
+        self._call("DELETE", f"/accounts/{provider}/{account}", expect=(204, 404))
+
+    def reset(self, provider: str | None = None, account: str | None = None) -> None:
+        scope = {"provider": provider, "account": account} if provider else None
+        self._call("POST", "/reset", json_body=scope, expect=(204,))
+
+    # Traffic.
+    def messages(self, **filters) -> list[dict]:
+        """Filters: provider, account, direction (mt|mo), to, from_ (sender), since, body (substring)."""
+        return self._call("GET", "/messages", params=_filters(filters))["messages"]
+
+    def verify(self, count: int, **filters) -> dict:
+        return self._call("POST", "/messages/verify", json_body={**_filters(filters), "count": count})
+
+    def journal(self, provider: str | None = None, account: str | None = None, kind: str | None = None) -> list[dict]:
+        return self._call("GET", "/journal", params={"provider": provider, "account": account, "kind": kind})["entries"]
+
+    def callbacks(self, state: str | None = None) -> list[dict]:
+        return self._call("GET", "/callbacks", params={"state": state})["callbacks"]
+
+    # Handset side.
+    def inbound(self, provider: str, sender: str, to: str, body: str) -> dict:
+        return self._call("POST", "/inbound", json_body={"provider": provider, "from": sender, "to": to, "body": body},
+                          expect=(201,))
+
+    def set_outcome(self, msisdn: str, outcome: str, delay_seconds: float | None = None) -> dict:
+        body = {"outcome": outcome} | ({} if delay_seconds is None else {"delay_seconds": delay_seconds})
+        return self._call("PUT", f"/outcomes/{msisdn}", json_body=body)
+
+    def delete_outcome(self, msisdn: str) -> None:
+        self._call("DELETE", f"/outcomes/{msisdn}", expect=(200, 204, 404))
+
+    # Faults.
+    def add_fault(self, fault: dict) -> dict:
+        return self._call("POST", "/faults", json_body=fault, expect=(201,))
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults", expect=(200, 204))
+
+    # Clock.
+    def clock(self) -> dict:
+        return self._call("GET", "/clock")
+
+    def set_clock(self, now: str) -> dict:
+        return self._call("POST", "/clock", json_body={"mode": "virtual", "now": now})
+
+    def advance_clock(self, seconds: float) -> dict:
+        return self._call("POST", "/clock/advance", json_body={"seconds": seconds})
+
+
+def _filters(filters: dict) -> dict:
+    """`from_` (a Python keyword otherwise) is the control API's `from`."""
+    out = {("from" if k == "from_" else k): v for k, v in filters.items() if v is not None}
+    return out

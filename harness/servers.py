@@ -1,0 +1,138 @@
+"""Start the fakes and embedded platforms, and resolve `--platform` to something the driver can reach.
+
+ASGI apps run under uvicorn in background threads, bound to 127.0.0.1 on ephemeral ports; the
+harness then talks to them over HTTP exactly as it talks to a vendor's platform given by URL.
+A platform is `reference` (or any name registered in the entry-point group `smsproof.platforms`)
+or an http(s) URL of a running platform.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Callable, Iterator
+
+import uvicorn
+
+PLATFORM_GROUP = "smsproof.platforms"
+DEFAULT_PLATFORM = "reference"
+
+
+class PlatformSpecError(ValueError):
+    """--platform names nothing usable (unknown entry point, adapter failing to load, bad mutant)."""
+
+
+class RunningServer:
+    """A uvicorn server on 127.0.0.1:<ephemeral> in a daemon thread."""
+
+    def __init__(self, app_factory: Callable[[str], Any], name: str):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        app = app_factory(self.url)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
+                                       name=f"smsproof-{name}", daemon=True)
+
+    def start(self, timeout: float = 15.0) -> "RunningServer":
+        self.thread.start()
+        for _ in range(int(timeout / 0.01)):
+            if self.server.started:
+                return self
+            if not self.thread.is_alive():
+                break
+            self.thread.join(0.01)
+        raise RuntimeError(f"{self.thread.name} did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.socket.close()
+
+
+@contextlib.contextmanager
+def serve(app_factory: Callable[[str], Any], name: str) -> Iterator[str]:
+    """Run the app built by `app_factory(base_url)`; yield its base URL."""
+    server = RunningServer(app_factory, name).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def fakes_app(_base_url: str):
+    from fake_providers.app import create_app
+
+    return create_app()
+
+
+def registered_platforms() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=PLATFORM_GROUP)}
+
+
+def load_adapter(name: str):
+    """The adapter object registered under `name` (with `name`, `mutants()`, `create_app()`)."""
+    registered = registered_platforms()
+    if name not in registered:
+        known = ", ".join(sorted(registered)) or "none"
+        raise PlatformSpecError(f"unknown platform {name!r}: give a URL or one of the registered platforms ({known})")
+    try:
+        return registered[name].load()
+    except Exception as exc:  # a vendor's adapter failing to import is bad input, not a crash
+        raise PlatformSpecError(f"platform {name!r} could not be loaded: {type(exc).__name__}: {exc}") from None
+
+
+def is_url(spec: str) -> bool:
+    return spec.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class PlatformTarget:
+    """What `--platform` resolved to: a running URL, or an adapter to embed (with an optional mutant)."""
+
+    spec: str
+    url: str | None = None
+    adapter: Any = None
+    mutant: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec + (f" (mutant {self.mutant})" if self.mutant else "")
+
+
+def resolve_platform(spec: str = DEFAULT_PLATFORM, mutant: str | None = None) -> PlatformTarget:
+    if is_url(spec):
+        if mutant:
+            raise PlatformSpecError("--mutant applies to an embedded platform, not to a URL")
+        return PlatformTarget(spec, url=spec.rstrip("/"))
+    adapter = load_adapter(spec)
+    if mutant is not None:
+        known = [m.name for m in adapter.mutants()]
+        if mutant not in known:
+            raise PlatformSpecError(f"platform {spec!r} has no mutant {mutant!r} (see `smsproof selftest`)")
+    return PlatformTarget(spec, adapter=adapter, mutant=mutant)
+
+
+@contextlib.contextmanager
+def running_platform(target: PlatformTarget) -> Iterator[str]:
+    """The platform's base URL: as given, or an embedded server for the adapter's app."""
+    if target.url:
+        yield target.url
+        return
+    factory = lambda base_url: target.adapter.create_app(mutant=target.mutant, base_url=base_url)  # noqa: E731
+    with serve(factory, f"platform-{target.spec}") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_fakes(url: str | None = None) -> Iterator[str]:
+    if url:
+        yield url.rstrip("/")
+        return
+    with serve(fakes_app, "fakes") as started:
+        yield started
