@@ -1,0 +1,17 @@
+"""The entry point the harness loads (`smsproof.platforms` group, name `reference`)."""
+
+from .app import create_app
+from .mutants import MUTANTS
+
+
+class ReferencePlatform:
+    name = "reference"
+
+    def mutants(self) -> list:
+        return list(MUTANTS)
+
+    def create_app(self, mutant: str | None = None, base_url: str | None = None):
+        return create_app(mutant=mutant, base_url=base_url)
+
+
+platform = ReferencePlatform()

@@ -1,0 +1,295 @@
+"""The driver API (`/driver/v1/`): the harness sets the platform up and observes it only through this."""
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from ulid import ULID
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import VERSION, clock, contact_centre, phones, sending
+from .config import PROCESS_DEFAULT_KEYWORDS, PROVIDERS
+from .timeutil import fmt, parse
+from .workspace import Customer, Workspace
+
+PROFILES = ["opt_out_keywords", "sms_processes", "campaign_sending", "subscription_status", "contact_centre"]
+_SUBSCRIPTIONS = ("subscribed", "not_subscribed", "none")
+_PHONE_STATUSES = ("active", "bounced", "paused")
+
+
+def not_found(message: str) -> JSONResponse:
+    return JSONResponse({"error": "not_found", "message": message}, 404)
+
+
+def invalid(problems: list[dict]) -> JSONResponse:
+    return JSONResponse({"errors": problems}, 422)
+
+
+def _base_url(request: Request) -> str:
+    return request.app.state.base_url or str(request.base_url).rstrip("/")
+
+
+async def _json(request: Request):
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+def _workspace(request: Request) -> Workspace | None:
+    return request.app.state.workspaces.get(request.path_params["ws"])
+
+
+def with_workspace(handler):
+    async def wrapped(request: Request):
+        ws = _workspace(request)
+        if ws is None:
+            return not_found(f"unknown workspace {request.path_params['ws']!r}")
+        return await handler(request, ws)
+
+    return wrapped
+
+
+async def capabilities(request: Request):
+    webhooks = {p: {"mo": f"{{base}}/webhooks/{{workspace}}/{p}/mo", "dlr": f"{{base}}/webhooks/{{workspace}}/{p}/dlr"}
+                for p in PROVIDERS}
+    return JSONResponse({"name": "reference", "version": VERSION, "providers": list(PROVIDERS), "profiles": PROFILES,
+                         "clock": "drivable", "workspaces": True, "webhooks": webhooks,
+                         "process_default_keywords": PROCESS_DEFAULT_KEYWORDS,
+                         "short_link_resolver": "{base}/r/{code}", "base": _base_url(request),
+                         "mutant": request.app.state.broken.name})
+
+
+async def create_workspace(request: Request):
+    app = request.app.state
+    ws = Workspace(f"ws_{ULID()}", _base_url(request), app.broken)
+    app.workspaces[ws.name] = ws
+    return JSONResponse({"workspace": ws.name, "webhooks": ws.webhook_urls()}, 201)
+
+
+async def delete_workspace(request: Request):
+    if request.app.state.workspaces.pop(request.path_params["ws"], None) is None:
+        return not_found(f"unknown workspace {request.path_params['ws']!r}")
+    return Response(status_code=204)
+
+
+@with_workspace
+async def put_config(request, ws):
+    body = await _json(request)
+    if not isinstance(body, dict):
+        return invalid([{"path": "", "message": "body must be a JSON object"}])
+    problems = ws.apply_config(body)
+    return invalid(problems) if problems else JSONResponse(ws.config)
+
+
+@with_workspace
+async def get_config(request, ws):
+    return JSONResponse(ws.config)
+
+
+def _customer_problems(ws: Workspace, body, creating: bool) -> list[dict]:
+    if not isinstance(body, dict):
+        return [{"path": "", "message": "body must be a JSON object"}]
+    problems = []
+    checks = [
+        ("id", lambda v: isinstance(v, str) and v and (not creating or v not in ws.customers), "a new customer id"),
+        ("phone", lambda v: v is None or isinstance(v, str), "a string or null"),
+        ("language", lambda v: v is None or isinstance(v, str), "a string"),
+        ("attributes", lambda v: isinstance(v, dict), "an object"),
+        ("consents", lambda v: isinstance(v, dict) and all(a in ("accept", "reject") for a in v.values()),
+         "an object of category: accept|reject"),
+        ("sms_subscription", lambda v: v in _SUBSCRIPTIONS, f"one of {_SUBSCRIPTIONS}"),
+        ("mobile_phone_status", lambda v: v in _PHONE_STATUSES, f"one of {_PHONE_STATUSES}"),
+    ]
+    for key, ok, wanted in checks:
+        if key in body and not ok(body[key]):
+            problems.append({"path": key, "message": f"must be {wanted}"})
+    if not creating and "id" in body:
+        problems.append({"path": "id", "message": "cannot be changed"})
+    return problems
+
+
+def _update_customer(ws: Workspace, customer: Customer, body: dict, explicit: bool):
+    if "phone" in body:
+        customer.phone_raw = body["phone"]
+        if ws.broken("phone_stored_raw"):
+            customer.phone = body["phone"]
+        else:
+            region = "DE" if ws.broken("national_phone_sent") else None
+            customer.phone = phones.to_e164(body["phone"], region=region)
+    for key in ("language", "attributes", "sms_subscription", "mobile_phone_status"):
+        if key in body:
+            setattr(customer, key, body[key])
+    for category, action in (body.get("consents") or {}).items():
+        ws.consent_event(customer, category, action, source="driver", timestamp=ws.now, explicit=explicit)
+
+
+@with_workspace
+async def create_customer(request, ws):
+    body = await _json(request)
+    problems = _customer_problems(ws, body, creating=True)
+    if problems:
+        return invalid(problems)
+    customer = Customer(id=body.get("id") or ws.new_id("cus"), seq=ws.next_seq(), created_at=ws.now)
+    _update_customer(ws, customer, body, explicit=False)
+    ws.customers[customer.id] = customer
+    return JSONResponse(customer.state(), 201)
+
+
+@with_workspace
+async def get_customer(request, ws):
+    customer = ws.customers.get(request.path_params["id"])
+    return JSONResponse(customer.state()) if customer else not_found("unknown customer")
+
+
+@with_workspace
+async def patch_customer(request, ws):
+    customer = ws.customers.get(request.path_params["id"])
+    if customer is None:
+        return not_found("unknown customer")
+    body = await _json(request)
+    problems = _customer_problems(ws, body, creating=False)
+    if problems:
+        return invalid(problems)
+    _update_customer(ws, customer, body, explicit=True)
+    return JSONResponse(customer.state())
+
+
+@with_workspace
+async def track_consent(request, ws):
+    customer = ws.customers.get(request.path_params["id"])
+    if customer is None:
+        return not_found("unknown customer")
+    body = await _json(request)
+    problems = []
+    if not isinstance(body, dict):
+        return invalid([{"path": "", "message": "body must be a JSON object"}])
+    if not isinstance(body.get("category"), str) or not body["category"]:
+        problems.append({"path": "category", "message": "required string"})
+    if body.get("action") not in ("accept", "reject"):
+        problems.append({"path": "action", "message": "must be accept or reject"})
+    if problems:
+        return invalid(problems)
+    event = ws.consent_event(customer, body["category"], body["action"], source="driver", timestamp=ws.now,
+                             explicit=True)
+    return JSONResponse({k: v for k, v in event.items() if k != "_seq"}, 201)
+
+
+@with_workspace
+async def count_received(request, ws):
+    customer = ws.customers.get(request.path_params["id"])
+    if customer is None:
+        return not_found("unknown customer")
+    query = request.query_params
+    try:
+        since = parse(query["since"]) if query.get("since") else None
+        until = parse(query["until"]) if query.get("until") else None
+    except ValueError:
+        return invalid([{"path": "since/until", "message": "must be ISO 8601 timestamps"}])
+    count = 0
+    for message in ws.sent.values():
+        if message.customer_id != customer.id:
+            continue
+        if query.get("campaign_id") and message.campaign_id != query["campaign_id"]:
+            continue
+        if query.get("kind") and message.kind != query["kind"]:
+            continue
+        at = message.sent_at if ws.broken("received_counts_sends") else message.delivered_at
+        if at is None or (since and at < since) or (until and at > until):
+            continue
+        count += 1
+    return JSONResponse({"count": count})
+
+
+@with_workspace
+async def send(request, ws):
+    body = await _json(request)
+    problems = sending.validate(ws, body)
+    if problems:
+        return invalid(problems)
+    return JSONResponse(await sending.send(ws, body, request.app.state.links))
+
+
+@with_workspace
+async def get_clock(request, ws):
+    return JSONResponse({"now": fmt(ws.now), "drivable": True})
+
+
+@with_workspace
+async def set_clock(request, ws):
+    body = await _json(request)
+    try:
+        target = parse(body["now"])
+    except (TypeError, KeyError, ValueError):
+        return invalid([{"path": "now", "message": "must be an ISO 8601 timestamp"}])
+    ran = await clock.move_to(ws, target)
+    return JSONResponse({"now": fmt(ws.now), "ran": ran})
+
+
+@with_workspace
+async def advance_clock(request, ws):
+    body = await _json(request)
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+        return invalid([{"path": "seconds", "message": "must be a number >= 0"}])
+    ran = await clock.move_to(ws, ws.now + timedelta(seconds=seconds))
+    return JSONResponse({"now": fmt(ws.now), "ran": ran})
+
+
+@with_workspace
+async def list_events(request, ws):
+    kind = request.query_params.get("type")
+    if kind not in (None, "campaign", "consent"):
+        return invalid([{"path": "type", "message": "must be campaign or consent"}])
+    return JSONResponse({"events": ws.event_list(request.query_params.get("customer_id"), kind)})
+
+
+@with_workspace
+async def list_opt_outs(request, ws):
+    blacklist = [{"phone": e.phone, "received_at": fmt(e.blacklisted_at), "processed_at": fmt(e.processed_at)}
+                 for e in ws.blacklist.values()]
+    unsubscribed = [{**u, "at": fmt(u["at"])} for u in ws.unsubscribe_list.values()]
+    return JSONResponse({"blacklist": blacklist, "unsubscribe_list": unsubscribed})
+
+
+@with_workspace
+async def cc_queue(request, ws):
+    return JSONResponse({"interactions": contact_centre.queue_state(ws)})
+
+
+@with_workspace
+async def cc_message(request, ws):
+    body = await _json(request)
+    problems = []
+    if not isinstance(body, dict):
+        return invalid([{"path": "", "message": "body must be a JSON object"}])
+    if phones.to_e164(body.get("to"), bare_ok=True) is None:
+        problems.append({"path": "to", "message": "must be a phone number in international form"})
+    if not isinstance(body.get("body"), str) or not body["body"]:
+        problems.append({"path": "body", "message": "required string"})
+    if problems:
+        return invalid(problems)
+    return JSONResponse(await contact_centre.agent_message(ws, body["to"], body["body"]))
+
+
+_WS = "/driver/v1/workspaces/{ws}"
+routes = [
+    Route("/driver/v1/capabilities", capabilities),
+    Route("/driver/v1/workspaces", create_workspace, methods=["POST"]),
+    Route(_WS, delete_workspace, methods=["DELETE"]),
+    Route(f"{_WS}/config", put_config, methods=["PUT"]),
+    Route(f"{_WS}/config", get_config, methods=["GET"]),
+    Route(f"{_WS}/customers", create_customer, methods=["POST"]),
+    Route(f"{_WS}/customers/{{id}}", get_customer, methods=["GET"]),
+    Route(f"{_WS}/customers/{{id}}", patch_customer, methods=["PATCH"]),
+    Route(f"{_WS}/customers/{{id}}/consents", track_consent, methods=["POST"]),
+    Route(f"{_WS}/customers/{{id}}/received", count_received, methods=["GET"]),
+    Route(f"{_WS}/sends", send, methods=["POST"]),
+    Route(f"{_WS}/clock", get_clock, methods=["GET"]),
+    Route(f"{_WS}/clock", set_clock, methods=["PUT"]),
+    Route(f"{_WS}/clock/advance", advance_clock, methods=["POST"]),
+    Route(f"{_WS}/events", list_events, methods=["GET"]),
+    Route(f"{_WS}/opt-outs", list_opt_outs, methods=["GET"]),
+    Route(f"{_WS}/contact-centre/queue", cc_queue, methods=["GET"]),
+    Route(f"{_WS}/contact-centre/messages", cc_message, methods=["POST"]),
+]

@@ -1,0 +1,74 @@
+"""Opt-out keywords (001): immediate blacklist, hourly consent batch, incoming-message tracking."""
+
+from datetime import datetime
+
+from .workspace import BlacklistEntry, Customer, Workspace
+
+PROFILE_CAP = 10
+
+
+def profiles_for(ws: Workspace, sender_raw: str, sender: str) -> list[Customer]:
+    """Profiles with the sender's phone, those that most recently got an SMS first, then the oldest."""
+    if ws.broken("phone_forms_strict"):
+        matching = [c for c in ws.customers.values() if c.phone_raw == sender_raw]
+    else:
+        matching = ws.customers_with_phone(sender)
+    return sorted(matching, key=lambda c: (c.last_sms_seq is None, -(c.last_sms_seq or 0), c.seq))
+
+
+def track_incoming(ws: Workspace, profiles: list[Customer], sender: str, recipient: str, body: str,
+                   received_at: datetime):
+    """The incoming_message event goes to one profile: the one that received the last SMS."""
+    if not profiles:
+        return
+    chosen = profiles[:1]
+    if ws.broken("incoming_to_every_profile"):
+        chosen = profiles
+    elif ws.broken("incoming_to_oldest_profile"):
+        chosen = [min(profiles, key=lambda c: c.seq)]
+    if ws.broken("incoming_sender_recipient_swapped"):
+        sender, recipient = recipient, sender
+    for customer in chosen:
+        ws.campaign_event(customer.id, "incoming_message", message=body, sender=sender, recipient=recipient,
+                          timestamp=received_at)
+
+
+def receive(ws: Workspace, sender_raw: str, sender: str, recipient: str, body: str, received_at: datetime):
+    """A reply that matched an opt-out keyword: blacklist the phone now, events at the next full hour."""
+    entry = BlacklistEntry(phone=sender, sender=sender_raw, recipient=recipient, body=body,
+                           received_at=received_at, blacklisted_at=ws.now)
+    ws.pending_opt_outs.append(entry)
+    if not ws.broken("blacklist_at_batch"):
+        ws.blacklist[sender] = entry
+    if ws.broken("consent_events_at_once"):
+        run_batch(ws)
+
+
+def run_batch(ws: Workspace) -> int:
+    """The hourly batch: consent rejects to up to 10 profiles, the incoming message to one."""
+    pending, ws.pending_opt_outs = ws.pending_opt_outs, []
+    categories = list(ws.config["two_way"]["categories"])
+    if ws.broken("consent_first_category_only"):
+        categories = categories[:1]
+    cap = PROFILE_CAP
+    if ws.broken("dup_no_cap"):
+        cap = None
+    elif ws.broken("dup_only_one"):
+        cap = 1
+    for entry in pending:
+        profiles = profiles_for(ws, entry.sender, entry.phone)
+        timestamp = ws.now if ws.broken("consent_timestamp_is_import") else entry.received_at
+        for customer in profiles[:cap]:
+            for category in categories:
+                previous = customer.consents.get(category)
+                ws.consent_event(customer, category, "reject", source="sms_reply", timestamp=timestamp,
+                                 explicit=True, identification=entry.phone, message=entry.body, imported=ws.now)
+                if ws.broken("batch_rejects_not_applied"):
+                    if previous is None:
+                        customer.consents.pop(category)
+                    else:
+                        customer.consents[category] = previous
+        track_incoming(ws, profiles, entry.phone, entry.recipient, entry.body, entry.received_at)
+        entry.processed_at = ws.now
+        ws.blacklist[entry.phone] = entry
+    return len(pending)

@@ -1,0 +1,42 @@
+"""Handing one SMS to a provider and remembering it for its delivery reports."""
+
+import httpx
+from ulid import ULID
+
+from .providers import Outbound, ProviderError, provider_module
+from .segments import segment
+from .workspace import SentMessage, Workspace
+
+TIMEOUT_SECONDS = 10.0
+
+
+def provider_for(ws: Workspace, requested: str | None = None) -> str:
+    return requested or ws.config["sending"].get("provider") or ws.config["default_provider"]
+
+
+async def send_sms(ws: Workspace, *, provider: str, to: str, sender: str, body: str, kind: str,
+                   customer_id=None, campaign_id=None) -> SentMessage:
+    """Send through `provider`; raises ProviderError with the provider's reason."""
+    settings = ws.config["providers"].get(provider)
+    if not settings:
+        raise ProviderError(f"provider {provider} is not configured")
+    reference = str(ULID())
+    parts = segment(body, ws.broken)
+    outbound = Outbound(to=to, sender=sender, body=body, reference=reference, encoding=parts.encoding,
+                        segment_count=parts.segment_count, callback_url=ws.webhook_urls()[provider]["dlr"])
+    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+        provider_message_id = await provider_module(provider).send(client, settings, outbound, ws.broken)
+    message = SentMessage(id=reference, customer_id=customer_id, campaign_id=campaign_id, kind=kind,
+                          provider=provider, phone=to, sender=sender, body=body, sent_at=ws.now,
+                          provider_message_id=provider_message_id)
+    ws.sent[message.id] = message
+    ws.by_provider_id[(provider, provider_message_id)] = message
+    return message
+
+
+async def reply(ws: Workspace, *, provider: str, to: str, sender: str, body: str) -> SentMessage | None:
+    """An automatic reply (help, confirmation, out of hours): failures are not the customer's concern."""
+    try:
+        return await send_sms(ws, provider=provider, to=to, sender=sender, body=body, kind="transactional")
+    except ProviderError:
+        return None
