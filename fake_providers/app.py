@@ -1,0 +1,90 @@
+"""`create_app()`: every provider fake and the control API in one Starlette app.
+
+Providers are served at the root (their real paths do not collide), under `/sinch`, `/cm` and
+`/instasent`, and on their real host names through the Host header (so a client that keeps its
+default host and only resolves it here, or respx in-process, reaches the right fake)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import importlib
+from typing import Callable
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import control
+from .network import Network
+from .provider import ProviderBackend
+
+PROVIDER_MODULES = ("sinch", "cm", "instasent")
+
+
+def load_backends(network: Network) -> list[ProviderBackend]:
+    """One backend per provider module that exists (each module exposes `Backend`)."""
+    backends = []
+    for name in PROVIDER_MODULES:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        backend = module.Backend(network)
+        network.providers[backend.name] = backend
+        backends.append(backend)
+    return backends
+
+
+class ProviderHosts:
+    """Dispatch by Host header: a provider's real host name goes straight to its routes."""
+
+    def __init__(self, app: ASGIApp, hosts: list[tuple[str, ASGIApp]]) -> None:
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+            host = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
+            for pattern, router in self.hosts:
+                if fnmatch.fnmatchcase(host, pattern):
+                    await router(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+async def not_found(request, exc) -> JSONResponse:
+    return JSONResponse({"error": "not_found", "message": f"no route for {request.url.path}"}, 404)
+
+
+def create_app(network: Network | None = None,
+               client_factory: Callable[[], httpx.AsyncClient] | None = None) -> Starlette:
+    """The app; pass a `network` to share state with the caller (tests, fake_providers.testing)."""
+    network = network or Network(client_factory)
+    backends = load_backends(network)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        ticker = asyncio.create_task(network.clock.run_forever())
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            await network.outbox.aclose()
+
+    routes = [Mount("/_smsproof", routes=control.routes(network))]
+    routes += [Mount(f"/{b.name}", routes=b.routes()) for b in backends]
+    routes += [route for b in backends for route in b.routes()]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    hosts = [(pattern, ExceptionMiddleware(Router(routes=b.routes()), {404: not_found}))
+             for b in backends for pattern in b.hosts]
+    app.add_middleware(ProviderHosts, hosts=hosts)
+    app.state.network = network
+    return app

@@ -1,0 +1,171 @@
+"""The outbox of callbacks (MO messages and delivery reports) to the platform under test.
+
+Each callback is delivered with httpx.AsyncClient; failures are retried by the provider's retry
+policy on the fakes' clock; every attempt is journaled (status or error, latency). A callback that
+cannot be delivered is never dropped silently: it stays in the outbox, pending or failed, visible
+through `GET /_smsproof/callbacks`."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import httpx
+
+from .clock import Clock, iso_millis
+from .faults import Faults
+from .journal import Journal
+
+Signer = Callable[[bytes, datetime], dict]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which outcomes are retried and after how long (doubling from `first_delay`)."""
+    first_delay: float
+    max_retries: int
+    retry_statuses: Callable[[int], bool]
+    honour_retry_after: bool = False
+
+    def delay(self, retry: int) -> float:
+        return self.first_delay * 2 ** (retry - 1)
+
+    def retries(self, status: int | None) -> bool:
+        return status is None or self.retry_statuses(status)
+
+
+# Sinch: 5xx and 429 retried, other 4xx not; 5 s, 10 s, 20 s ... last at 81 920 s.
+SINCH_RETRY = RetryPolicy(first_delay=5, max_retries=15,
+                          retry_statuses=lambda s: s >= 500 or s == 429)
+
+
+@dataclass
+class Callback:
+    id: str
+    provider: str
+    account: str
+    kind: str  # mo | dlr
+    url: str | None
+    payload: Any
+    policy: RetryPolicy
+    signer: Signer | None
+    created_at: datetime
+    content_type: str = "application/json"
+    state: str = "pending"  # pending | delivered | failed
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    body: bytes = field(default=b"", repr=False)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "provider": self.provider, "account": self.account,
+                "kind": self.kind, "url": self.url, "state": self.state,
+                "attempts": self.attempts, "status": self.last_status, "error": self.last_error,
+                "next_attempt_at": self.next_attempt_at and iso_millis(self.next_attempt_at),
+                "created_at": iso_millis(self.created_at), "payload": self.payload}
+
+
+class Outbox:
+    def __init__(self, clock: Clock, journal: Journal, faults: Faults,
+                 client_factory: Callable[[], httpx.AsyncClient] | None = None) -> None:
+        self.clock, self.journal, self.faults = clock, journal, faults
+        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=10.0))
+        self._client: httpx.AsyncClient | None = None
+        self._callbacks: list[Callback] = []
+        self._ids = itertools.count(1)
+
+    def create(self, provider: str, account: str, kind: str, url: str | None, payload: Any,
+               policy: RetryPolicy, signer: Signer | None = None) -> Callback:
+        callback = Callback(f"cb_{next(self._ids)}", provider, account, kind, url, payload,
+                            policy, signer, self.clock.now())
+        callback.body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        if url is None:
+            callback.last_error = "no callback URL configured"
+        self._callbacks.append(callback)
+        return callback
+
+    async def send(self, callback: Callback) -> Callback:
+        """Attempt delivery now; later attempts are scheduled on the clock."""
+        if callback.url is None or callback.state != "pending":
+            return callback
+        struck = self.faults.strike(callback.provider, callback.account, "callback")
+        for fault in struck:
+            if fault.kind == "latency":
+                await asyncio.sleep(fault.latency_ms / 1000)
+        kinds = {f.kind for f in struck}
+        callback.attempts += 1
+        if "drop_callback" in kinds:
+            callback.state, callback.last_status = "failed", None
+            callback.last_error, callback.next_attempt_at = "dropped by fault", None
+            self._journal(callback, 0.0)
+            return callback
+        forced = next((f.status for f in struck if f.kind == "status"), None)
+        if forced is not None:
+            callback.last_status, callback.last_error, latency_ms = forced, None, 0.0
+        else:
+            callback.last_status, callback.last_error, latency_ms = await self._post(callback)
+        self._settle(callback)
+        self._journal(callback, latency_ms)
+        if "duplicate_callback" in kinds and callback.state == "delivered":
+            callback.attempts += 1
+            status, error, latency_ms = await self._post(callback)
+            self._journal(callback, latency_ms, status, error)
+        return callback
+
+    def list(self, state: str | None = None) -> list[Callback]:
+        return [c for c in self._callbacks if state in (None, c.state)]
+
+    def reset(self, provider: str | None = None, account: str | None = None) -> None:
+        self._callbacks = [c for c in self._callbacks
+                           if not (provider is None or (c.provider == provider
+                                   and (account is None or c.account == account)))]
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _settle(self, callback: Callback) -> None:
+        """After an attempt: delivered, failed for good, or a retry scheduled on the clock."""
+        status = callback.last_status
+        callback.next_attempt_at = None
+        if status is not None and 200 <= status < 300:
+            callback.state = "delivered"
+        elif not callback.policy.retries(status) or callback.attempts > callback.policy.max_retries:
+            callback.state = "failed"
+        else:
+            due = self.clock.now() + timedelta(seconds=callback.policy.delay(callback.attempts))
+            callback.next_attempt_at = due
+            self.clock.call_at(due, lambda: self.send(callback), f"retry {callback.id}",
+                               (callback.provider, callback.account))
+
+    async def _post(self, callback: Callback) -> tuple[int | None, str | None, float]:
+        if self._client is None:
+            self._client = self._client_factory()
+        headers = {"Content-Type": callback.content_type}
+        if callback.signer is not None:
+            headers.update(callback.signer(callback.body, self.clock.now()))
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(callback.url, content=callback.body,
+                                               headers=headers)
+            status, error = response.status_code, None
+        except httpx.HTTPError as exc:
+            status, error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+        return status, error, (time.perf_counter() - started) * 1000
+
+    def _journal(self, callback: Callback, latency_ms: float, status: Any = ...,
+                 error: Any = ...) -> None:
+        self.journal.record(
+            callback.provider, callback.account, "callback_attempt", self.clock.now(),
+            callback_id=callback.id, callback_kind=callback.kind, url=callback.url,
+            status=callback.last_status if status is ... else status,
+            error=callback.last_error if error is ... else error,
+            latency_ms=round(latency_ms, 3), attempt=callback.attempts,
+            next_attempt_at=callback.next_attempt_at and iso_millis(callback.next_attempt_at),
+            payload=callback.payload)

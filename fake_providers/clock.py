@@ -1,0 +1,153 @@
+"""The fakes' clock and the scheduler of everything that happens later (delivery reports,
+callback retries). Real time by default; virtual on request, and then time only moves through
+`advance()`, which runs every event that comes due, in time order, before it returns (including
+events scheduled while it runs, such as retries)."""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Awaitable, Callable
+
+log = logging.getLogger("fake_providers.clock")
+
+Action = Callable[[], Awaitable[None]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_millis(moment: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the control API's and Sinch's wire format."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    """An ISO 8601 timestamp (`Z` or offset; naive means UTC) as an aware UTC datetime."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(order=True)
+class ScheduledEvent:
+    due: datetime
+    seq: int
+    label: str = field(compare=False)
+    action: Action = field(compare=False, repr=False)
+    scope: tuple[str, str] | None = field(default=None, compare=False)  # (provider, account)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self._virtual_now: datetime | None = None
+        self._queue: list[ScheduledEvent] = []
+        self._seq = itertools.count()
+        self._wakeup: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+
+    @property
+    def mode(self) -> str:
+        return "real" if self._virtual_now is None else "virtual"
+
+    def now(self) -> datetime:
+        return self._virtual_now if self._virtual_now is not None else utcnow()
+
+    def to_dict(self) -> dict:
+        return {"mode": self.mode, "now": iso_millis(self.now())}
+
+    def set_mode(self, mode: str, now: datetime | None = None) -> None:
+        if mode == "real":
+            self._virtual_now = None
+        else:
+            self._virtual_now = now or self.now()
+        self._poke()
+
+    def call_at(self, due: datetime, action: Action, label: str,
+                scope: tuple[str, str] | None = None) -> ScheduledEvent:
+        event = ScheduledEvent(due, next(self._seq), label, action, scope)
+        heapq.heappush(self._queue, event)
+        self._poke()
+        return event
+
+    def call_later(self, seconds: float, action: Action, label: str,
+                   scope: tuple[str, str] | None = None) -> ScheduledEvent:
+        return self.call_at(self.now() + timedelta(seconds=seconds), action, label, scope)
+
+    def pending(self) -> list[ScheduledEvent]:
+        return sorted(e for e in self._queue if not e.cancelled)
+
+    async def advance(self, seconds: float) -> int:
+        """Move virtual time forward (switching to virtual time if needed); fire what comes due."""
+        async with self._guard():
+            if self._virtual_now is None:
+                self._virtual_now = utcnow()
+            target = self._virtual_now + timedelta(seconds=seconds)
+            fired = 0
+            while self._queue and self._queue[0].due <= target:
+                event = heapq.heappop(self._queue)
+                if event.cancelled:
+                    continue
+                self._virtual_now = max(self._virtual_now, event.due)
+                await self._fire(event)
+                fired += 1
+            self._virtual_now = target
+            return fired
+
+    async def run_due(self) -> int:
+        """Fire the events already due at `now()`."""
+        fired = 0
+        async with self._guard():
+            while self._queue and self._queue[0].due <= self.now():
+                event = heapq.heappop(self._queue)
+                if not event.cancelled:
+                    await self._fire(event)
+                    fired += 1
+        return fired
+
+    async def run_forever(self) -> None:
+        """Background task for real time: sleep until the next event is due, fire it."""
+        self._wakeup = asyncio.Event()
+        while True:
+            await self.run_due()
+            timeout = None
+            if self._queue and self.mode == "real":
+                timeout = max(0.0, (self._queue[0].due - utcnow()).total_seconds())
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+            self._wakeup.clear()
+
+    def cancel_scope(self, provider: str | None = None, account: str | None = None) -> None:
+        """Cancel the pending events of a provider/account (all of them when both are None)."""
+        for event in self._queue:
+            if provider is None or (event.scope and event.scope[0] == provider
+                                    and (account is None or event.scope[1] == account)):
+                event.cancel()
+
+    def _guard(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def _poke(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    @staticmethod
+    async def _fire(event: ScheduledEvent) -> None:
+        try:
+            await event.action()
+        except Exception:  # one broken event must not stop the clock
+            log.exception("scheduled event %s failed", event.label)

@@ -1,0 +1,109 @@
+"""Injected failures, per provider, account and endpoint: error statuses (with Retry-After on
+429/503), latency, dropped connections, and duplicate or dropped callbacks. Each fault draws from
+its own seeded random generator, so a failing run replays identically with the same seed."""
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, field
+
+KINDS = ("status", "latency", "drop_connection", "duplicate_callback", "drop_callback")
+CALLBACK_KINDS = ("duplicate_callback", "drop_callback")
+
+
+class FaultError(ValueError):
+    """A fault specification that cannot be honoured (answered as 422)."""
+
+
+@dataclass
+class Fault:
+    id: str
+    provider: str
+    account: str | None
+    endpoint: str
+    kind: str
+    status: int | None = None
+    retry_after: int | None = None
+    latency_ms: int = 0
+    times: int | None = None  # None: for ever
+    probability: float = 1.0
+    seed: int | None = None
+    fired: int = 0
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def applies_to(self, provider: str, account: str | None, endpoint: str) -> bool:
+        return (self.provider in (provider, "*")
+                and self.account in (None, account)
+                and self.endpoint in (endpoint, "*")
+                and (self.times is None or self.fired < self.times))
+
+    def draw(self) -> bool:
+        """Whether this fault strikes now (consumes one of `times` when it does)."""
+        if self._rng.random() >= self.probability:
+            return False
+        self.fired += 1
+        return True
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "provider": self.provider, "account": self.account,
+                "endpoint": self.endpoint, "kind": self.kind, "status": self.status,
+                "retry_after": self.retry_after, "latency_ms": self.latency_ms,
+                "times": self.times, "probability": self.probability, "seed": self.seed,
+                "fired": self.fired}
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._faults: dict[str, Fault] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, spec: dict, providers: list[str]) -> Fault:
+        provider = spec.get("provider")
+        if provider not in (*providers, "*"):
+            raise FaultError(f"provider must be one of {providers}, got {provider!r}")
+        kind = spec.get("kind")
+        if kind not in KINDS:
+            raise FaultError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+        status = spec.get("status")
+        if kind == "status" and not (isinstance(status, int) and 400 <= status <= 599):
+            raise FaultError("a status fault needs an HTTP error status (400-599)")
+        try:
+            probability = float(spec.get("probability", 1.0))
+            times = spec.get("times")
+            times = None if times is None else int(times)
+            latency_ms = int(spec.get("latency_ms") or 0)
+            retry_after = spec.get("retry_after")
+            retry_after = None if retry_after is None else int(retry_after)
+        except (TypeError, ValueError) as error:
+            raise FaultError(f"invalid number in fault: {error}") from None
+        if not 0.0 <= probability <= 1.0:
+            raise FaultError("probability must be between 0 and 1")
+        seed = spec.get("seed")
+        endpoint = spec.get("endpoint") or "*"
+        if kind in CALLBACK_KINDS and endpoint not in ("callback", "*"):
+            raise FaultError(f"{kind} applies to the 'callback' endpoint")
+        fault = Fault(id=f"fault_{next(self._ids)}", provider=provider,
+                      account=spec.get("account"), endpoint=endpoint, kind=kind,
+                      status=status, retry_after=retry_after, latency_ms=latency_ms,
+                      times=times, probability=probability, seed=seed,
+                      _rng=random.Random(seed))
+        self._faults[fault.id] = fault
+        return fault
+
+    def list(self) -> list[Fault]:
+        return list(self._faults.values())
+
+    def remove(self, fault_id: str) -> bool:
+        return self._faults.pop(fault_id, None) is not None
+
+    def clear(self, provider: str | None = None, account: str | None = None) -> None:
+        self._faults = {i: f for i, f in self._faults.items()
+                        if not (provider is None or (f.provider == provider
+                                and (account is None or f.account == account)))}
+
+    def strike(self, provider: str, account: str | None, endpoint: str) -> list[Fault]:
+        """The faults that strike this call (each drawn once), in the order they were added."""
+        if not self._faults:
+            return []
+        return [f for f in self._faults.values()
+                if f.applies_to(provider, account, endpoint) and f.draw()]

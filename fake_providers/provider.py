@@ -1,0 +1,198 @@
+"""The plug-in interface of a provider fake.
+
+A provider module (sinch.py, cm.py, instasent.py) defines a subclass of `ProviderBackend` named
+`Backend`: the behaviour model of that provider (validation, message model, delivery reports) plus
+`routes()`, its Starlette routes, whose handlers only translate HTTP. `endpoint()` wraps each
+handler with what every provider shares: injected faults, the request journal, and the
+provider's own error body instead of a traceback. The app mounts every backend at the root,
+under `/{name}` and on its real host names.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Awaitable, Callable, ClassVar
+
+from starlette.requests import Request
+from ulid import ULID
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
+
+from .accounts import Account, OwnedNumber
+from .callbacks import Callback, RetryPolicy, Signer
+from .encoding import segment
+from .handsets import Outcome
+from .journal import Message
+from .network import Network
+
+log = logging.getLogger("fake_providers")
+
+Handler = Callable[[Request], Awaitable[Response]]
+OutcomeHandler = Callable[[Message, Outcome], Awaitable[None]]
+# The journal's message status for each handset outcome.
+OUTCOME_STATUS = {"delivered": "Delivered", "failed": "Failed", "expired": "Expired",
+                  "rejected": "Rejected", "bounced": "Bounced"}
+DROP_HEADER = "x-smsproof-dropped-connection"
+
+
+class DroppedConnection(Response):
+    """Starts a response and hangs up before its body: the client sees the connection drop.
+    (In-process, `fake_providers.testing` turns the marker header into a transport error.)"""
+
+    def __init__(self) -> None:
+        super().__init__(b"", headers={DROP_HEADER: "1"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-length", b"64"), (DROP_HEADER.encode(), b"1")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+
+def body_for_journal(raw: bytes, content_type: str | None) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace")
+    if content_type and "json" in content_type:
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+class ProviderBackend:
+    name: ClassVar[str]
+    hosts: ClassVar[tuple[str, ...]]  # fnmatch patterns of the provider's real host names
+    retry_policy: ClassVar[RetryPolicy]
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+
+    # -- to implement -----------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        raise NotImplementedError
+
+    def account_of(self, request: Request, body: bytes) -> str | None:
+        """The account a request acts for, as far as can be told before handling it (scopes
+        faults and the journal); None when it names none."""
+        return None
+
+    def error_response(self, status: int, message: str,
+                       headers: dict[str, str] | None = None) -> Response:
+        """The provider's own error body for an HTTP status (used for injected faults)."""
+        raise NotImplementedError
+
+    async def receive(self, account: Account, number: OwnedNumber, sender: str,
+                      body: str) -> tuple[Message, Callback]:
+        """A handset sent `body` from `sender` to `number` of `account`: record the MO and
+        deliver it to the account's MO callback URL in the provider's format."""
+        raise NotImplementedError
+
+    def reset(self, account: str | None = None) -> None:
+        """Forget the provider-side state (batches, messages) of one account or of all."""
+
+    def demo_account(self) -> tuple[str, dict]:
+        """(account id, settings) of the demo account the server creates at start."""
+        raise NotImplementedError
+
+    def sdk_settings(self, base_url: str, account: str, settings: dict) -> list[str]:
+        """Ready-to-paste lines that point the provider's official SDK at `base_url`."""
+        return []
+
+    # -- shared -----------------------------------------------------------------------------
+    def record_mt(self, account: str, sender: str, recipient: str, body: str,
+                  provider_message_id: str, batch_id: str | None = None,
+                  status: str = "Queued") -> Message:
+        """Journal an accepted MT message (encoding and segment count computed here)."""
+        now = self.network.clock.now()
+        parts = segment(body)
+        return self.network.journal.add_message(Message(
+            id=str(ULID()),
+            provider=self.name, account=account, direction="mt", sender=sender,
+            recipient=recipient, body=body, encoding=parts.encoding,
+            segment_count=parts.segment_count, status=status, created_at=now, status_at=now,
+            provider_message_id=provider_message_id, batch_id=batch_id))
+
+    def record_mo(self, account: str, sender: str, recipient: str, body: str,
+                  provider_message_id: str) -> Message:
+        now = self.network.clock.now()
+        parts = segment(body)
+        return self.network.journal.add_message(Message(
+            id=provider_message_id, provider=self.name, account=account, direction="mo",
+            sender=sender, recipient=recipient, body=body, encoding=parts.encoding,
+            segment_count=parts.segment_count, status="Received", created_at=now,
+            status_at=now, provider_message_id=provider_message_id))
+
+    def set_status(self, message: Message, status: str) -> None:
+        message.status, message.status_at = status, self.network.clock.now()
+
+    def schedule_outcome(self, message: Message, on_outcome: OutcomeHandler):
+        """When the handset's outcome for `message.recipient` comes due on the clock, set the
+        journal status and let the provider react (emit its delivery report)."""
+        outcome = self.network.handsets.outcome_for(message.recipient)
+
+        async def arrive() -> None:
+            if message.status in ("Queued", "Dispatched"):
+                self.set_status(message, OUTCOME_STATUS[outcome.outcome])
+                await on_outcome(message, outcome)
+
+        return self.network.clock.call_later(outcome.delay_seconds, arrive,
+                                             f"{self.name} outcome {message.id}",
+                                             (self.name, message.account))
+
+    async def emit(self, account: str, kind: str, url: str | None, payload: Any,
+                   signer: Signer | None = None) -> Callback:
+        """Journal an MO or DLR (`kind` "mo" | "dlr") and deliver it with the retry policy."""
+        callback = self.network.outbox.create(self.name, account, kind, url, payload,
+                                              self.retry_policy, signer)
+        self.network.journal.record(self.name, account, kind, self.network.clock.now(),
+                                    callback_id=callback.id, url=url, payload=payload)
+        return await self.network.outbox.send(callback)
+
+    def endpoint(self, name: str, handler: Handler) -> Handler:
+        """Wrap a route handler: faults of (provider, account, `name`), journal, no traceback."""
+
+        async def wrapped(request: Request) -> Response:
+            raw = await request.body()
+            account = self.account_of(request, raw)
+            retry_after: dict[str, str] = {}
+            for fault in self.network.faults.strike(self.name, account, name):
+                if fault.kind == "latency":
+                    await asyncio.sleep(fault.latency_ms / 1000)
+                elif fault.kind == "drop_connection":
+                    self._journal_request(request, raw, account, name, None, "connection dropped")
+                    return DroppedConnection()
+                elif fault.kind == "status":
+                    if fault.retry_after is not None:
+                        retry_after = {"Retry-After": str(fault.retry_after)}
+                    response = self.error_response(fault.status, "Injected fault", retry_after)
+                    self._journal_request(request, raw, account, name, response, "fault")
+                    return response
+            try:
+                response = await handler(request)
+            except Exception:
+                log.exception("%s %s failed", self.name, name)
+                response = self.error_response(500, "Internal error")
+            self._journal_request(request, raw, account, name, response)
+            return response
+
+        return wrapped
+
+    def _journal_request(self, request: Request, raw: bytes, account: str | None, name: str,
+                         response: Response | None, note: str | None = None) -> None:
+        entry: dict[str, Any] = {
+            "endpoint": name, "method": request.method, "path": request.url.path,
+            "query": request.url.query, "status": response.status_code if response else None,
+            "request_body": body_for_journal(raw, request.headers.get("content-type")),
+            "response_body": body_for_journal(getattr(response, "body", b""),
+                                              response.media_type if response else None),
+        }
+        if note:
+            entry["note"] = note
+        self.network.journal.record(self.name, account, "mt_request", self.network.clock.now(),
+                                    **entry)
+
+    @staticmethod
+    def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(data, status, headers)

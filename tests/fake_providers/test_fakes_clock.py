@@ -1,0 +1,85 @@
+from datetime import timedelta
+
+import pytest
+
+from fake_providers.clock import Clock, iso_millis, parse_iso
+
+pytestmark = pytest.mark.anyio
+T0 = parse_iso("2026-01-05T10:00:00Z")
+
+
+async def test_real_by_default_and_virtual_on_request():
+    clock = Clock()
+    assert clock.mode == "real"
+    clock.set_mode("virtual", T0)
+    assert clock.now() == T0
+    clock.set_mode("real")
+    assert clock.now() > T0
+
+
+async def test_advance_fires_due_events_in_time_order_and_sets_now():
+    clock = Clock()
+    clock.set_mode("virtual", T0)
+    seen = []
+
+    def note(label):
+        async def action():
+            seen.append((label, clock.now()))
+        return action
+
+    clock.call_later(30, note("b"), "b")
+    clock.call_later(10, note("a"), "a")
+    clock.call_later(90, note("late"), "late")
+    assert await clock.advance(60) == 2
+    assert seen == [("a", T0 + timedelta(seconds=10)), ("b", T0 + timedelta(seconds=30))]
+    assert clock.now() == T0 + timedelta(seconds=60)
+    assert await clock.advance(30) == 1
+
+
+async def test_events_scheduled_while_firing_run_in_the_same_advance():
+    clock = Clock()
+    clock.set_mode("virtual", T0)
+    seen = []
+
+    async def retry(n=0):
+        seen.append(clock.now())
+        if n < 3:
+            clock.call_later(5 * 2 ** n, lambda: retry(n + 1), "retry")
+
+    clock.call_later(0, retry, "first")
+    assert await clock.advance(100) == 4
+    assert [(t - T0).total_seconds() for t in seen] == [0, 5, 15, 35]
+
+
+async def test_cancelled_and_out_of_scope_events_do_not_fire():
+    clock = Clock()
+    clock.set_mode("virtual", T0)
+    seen = []
+
+    async def mark():
+        seen.append(1)
+
+    clock.call_later(1, mark, "a", ("sinch", "A"))
+    clock.call_later(1, mark, "b", ("sinch", "B"))
+    clock.cancel_scope("sinch", "A")
+    assert await clock.advance(2) == 1 and seen == [1]
+
+
+async def test_a_failing_event_does_not_stop_the_others():
+    clock = Clock()
+    clock.set_mode("virtual", T0)
+    seen = []
+
+    async def boom():
+        raise RuntimeError("broken")
+
+    async def fine():
+        seen.append(1)
+
+    clock.call_later(1, boom, "boom")
+    clock.call_later(2, fine, "fine")
+    assert await clock.advance(3) == 2 and seen == [1]
+
+
+def test_wire_format_has_milliseconds_and_z():
+    assert iso_millis(parse_iso("2026-01-05T10:00:00.123456+01:00")) == "2026-01-05T09:00:00.123Z"
