@@ -5,8 +5,6 @@ from .config import PROCESS_DEFAULT_KEYWORDS, number_key
 from .outbox import reply
 from .workspace import Workspace
 
-DEFAULT_CONFIRMATION = "You have been unsubscribed and will receive no more messages."
-
 
 def _route(ws: Workspace, number: dict, body: str):
     """(provider keyword, service keyword) of a reply to `number`; None when it is not for this client."""
@@ -71,6 +69,5 @@ async def _act(ws: Workspace, process: dict, number: dict, sender: str):
         return
     if not ws.broken("unsubscribe_not_listed"):
         ws.unsubscribe_list[sender] = {"phone": sender, "process_id": process["id"], "at": ws.now}
-    if _confirm(ws, process, sender):
-        await reply(ws, provider=number["provider"], to=sender, sender=reply_from,
-                    body=process.get("message") or DEFAULT_CONFIRMATION)
+    if process.get("message") and _confirm(ws, process, sender):
+        await reply(ws, provider=number["provider"], to=sender, sender=reply_from, body=process["message"])

@@ -6,6 +6,8 @@ a character never straddles two parts (an escaped extension character or a surro
 
 from dataclasses import dataclass
 
+import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
+
 
 @dataclass(frozen=True)
 class Segmentation:

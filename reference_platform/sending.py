@@ -119,16 +119,25 @@ def _frequency_block(ws: Workspace, customer: Customer) -> bool:
     return received >= allowed
 
 
-def _skip_reason(ws: Workspace, kind: str, customer: Customer) -> str | None:
+def _skip_reason(ws: Workspace, customer: Customer) -> str | None:
     if customer.phone is None:
         return "no_phone"
     if customer.mobile_phone_status != "active" and not ws.broken("phone_status_ignored"):
         return f"phone_{customer.mobile_phone_status}"
-    if kind == "campaign":
-        if customer.sms_subscription != "subscribed" and not ws.broken("newsletter_to_unsubscribed"):
-            return "not_subscribed"
-        if customer.phone in ws.unsubscribe_list:
-            return "unsubscribe_list"
+    return None
+
+
+def _marketing_reason(ws: Workspace, customer: Customer, category: str | None) -> str | None:
+    """Newsletters only go to subscribed customers with consent, within the frequency policy."""
+    if customer.sms_subscription != "subscribed" and not ws.broken("newsletter_to_unsubscribed"):
+        return "not_subscribed"
+    if customer.phone in ws.unsubscribe_list:
+        return "unsubscribe_list"
+    reason = consent_block(ws, customer, category)
+    if reason:
+        return reason
+    if _frequency_block(ws, customer):
+        return "frequency_policy"
     return None
 
 
@@ -158,7 +167,7 @@ async def _send_one(ws, kind, customer, request, sender, provider, max_parts, ca
             phone = customer.phone
     else:
         phone = customer.phone
-        reason = _skip_reason(ws, kind, customer)
+        reason = _skip_reason(ws, customer)
         if reason:
             return _outcome(customer_id, phone, "skipped", reason)
         entry = ws.blacklist.get(phone)
@@ -166,11 +175,9 @@ async def _send_one(ws, kind, customer, request, sender, provider, max_parts, ca
             ws.campaign_event(customer_id, "enqueue_failed", campaign_id=campaign_id, message=BLACKLISTED,
                               sender=sender, recipient=phone)
             return _outcome(customer_id, phone, "enqueue_failed", "blacklisted", BLACKLISTED)
-        reason = consent_block(ws, customer, category)
+        reason = _marketing_reason(ws, customer, category) if kind == "campaign" else None
         if reason:
             return _outcome(customer_id, phone, "skipped", reason)
-        if kind == "campaign" and _frequency_block(ws, customer):
-            return _outcome(customer_id, phone, "skipped", "frequency_policy")
 
     template = request["body"]
     if customer is not None and customer.language in versions and not ws.broken("language_versions_ignored"):
