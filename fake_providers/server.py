@@ -1,0 +1,61 @@
+"""`run()`: the fakes as one local server (`smsproof serve`, `python -m fake_providers`), with a
+demo account per provider and a banner of base URLs and ready-to-paste SDK settings."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from .app import create_app
+from .network import Network
+
+
+def add_demo_accounts(network: Network) -> dict[str, tuple[str, dict]]:
+    demos = {}
+    for name, backend in network.providers.items():
+        account, settings = backend.demo_account()
+        network.accounts.put(name, account, settings)
+        demos[name] = (account, settings)
+    return demos
+
+
+def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) -> str:
+    lines = [f"smsproof fake providers on {base_url}",
+             f"  control API   {base_url}/_smsproof/  (health, accounts, messages, journal, clock ...)"]
+    for name in network.providers:
+        lines.append(f"  {name:<13} {base_url}  or  {base_url}/{name}")
+    for name, backend in network.providers.items():
+        if name not in demos:
+            continue
+        account, settings = demos[name]
+        lines.append(f"\n{name} demo account {account!r}:")
+        lines += [f"  {line}" for line in backend.sdk_settings(base_url, account, settings)]
+    return "\n".join(lines)
+
+
+def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
+        log_level: str = "warning") -> None:
+    network = Network()
+    app = create_app(network)
+    demos = add_demo_accounts(network) if demo else {}
+    print(banner(network, demos, f"http://{host}:{port}"), flush=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fake_providers",
+                                     description="Serve the Sinch, CM.com and Instasent fakes.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8010)
+    parser.add_argument("--no-demo", action="store_true", help="start without demo accounts")
+    args = parser.parse_args(argv)
+    try:
+        run(args.host, args.port, demo=not args.no_demo)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    return 0

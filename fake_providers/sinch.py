@@ -1,0 +1,719 @@
+"""Sinch SMS REST API ("XMS"), service-plan flavour (Bearer API token per service plan) and project
+flavour (OAuth2 client credentials at /oauth2/token), as /work/shared/reference/providers.md §1
+describes it. `Backend` holds the model (batches, recipients, delivery reports, inbounds); the
+route handlers at the end only translate HTTP.
+
+Choices where Sinch's documentation is silent: MSISDNs in responses, reports and MO callbacks are
+digits without `+` (the legacy documentation's normalisation); 401, 404 and 415 bodies use the
+documented `{"code", "text"}` shape; handset outcomes map to the report codes in OUTCOME_REPORT.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from ulid import ULID
+
+from .accounts import Account, OwnedNumber
+from .callbacks import SINCH_RETRY, Callback
+from .clock import iso_millis, parse_iso
+from .encoding import GSM, SegmentedText, segment
+from .handsets import Outcome
+from .journal import Message
+from .phones import digits_of, same_number, to_e164
+from .provider import ProviderBackend
+
+DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
+BATCH_TYPES = ("mt_text", "mt_binary")
+FINAL = ("Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown")
+# Handset outcome -> (status, code) of the recipient delivery report.
+OUTCOME_REPORT = {"delivered": ("Delivered", 0), "failed": ("Failed", 60),
+                  "expired": ("Expired", 61), "rejected": ("Rejected", 62),
+                  "bounced": ("Failed", 63)}
+PARAMETER_KEY = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
+TOKEN_LIFETIME = 3600
+STATUS_CODES = {400: "syntax_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 415: "unsupported_media_type",
+                429: "too_many_requests", 500: "internal_error", 503: "service_unavailable"}
+
+
+class SinchError(Exception):
+    def __init__(self, status: int, code: str, text: str, headers: dict | None = None) -> None:
+        super().__init__(text)
+        self.status, self.code, self.text, self.headers = status, code, text, headers
+
+
+def invalid_format(name: str, value: Any, why: str = "") -> SinchError:
+    text = f"The format of parameter '{name}' is invalid; value '{value}' {why}".rstrip()
+    return SinchError(400, "syntax_invalid_parameter_format", text)
+
+
+def constraint(text: str) -> SinchError:
+    return SinchError(400, "syntax_constraint_violation", text)
+
+
+def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
+    """`X-Sinch-Webhook-Signature`: base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}` (as the
+    sinch SDK's `validate_authentication_header` verifies it)."""
+    signed = body + f".{nonce}.{timestamp}".encode()
+    return base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+
+
+@dataclass
+class Recipient:
+    msisdn: str  # digits, no '+'
+    body: str
+    parts: SegmentedText
+    message: Message
+    status: str = "Queued"
+    code: int = 400
+    at: datetime | None = None
+    operator_status_at: datetime | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+
+@dataclass
+class Batch:
+    id: str
+    account: str
+    request: dict  # the validated send fields, as echoed back
+    created_at: datetime
+    modified_at: datetime
+    expire_at: datetime
+    send_at: datetime | None
+    recipients: list[Recipient] = field(default_factory=list)
+    canceled: bool = False
+    dispatched: bool = False
+    reported: bool = False  # the summary/full callback went out
+    dispatch_event: Any = field(default=None, repr=False)
+
+    @property
+    def delivery_report(self) -> str:
+        return self.request.get("delivery_report", "none")
+
+    def to_dict(self) -> dict:
+        r = self.request
+        data = {"id": self.id, "to": [digits_of(t) for t in r["to"]], "from": r["from"],
+                "canceled": self.canceled, "body": r["body"], "type": r["type"],
+                "created_at": iso_millis(self.created_at),
+                "modified_at": iso_millis(self.modified_at),
+                "delivery_report": self.delivery_report,
+                "send_at": self.send_at and iso_millis(self.send_at),
+                "expire_at": iso_millis(self.expire_at),
+                "feedback_enabled": r.get("feedback_enabled", False),
+                "flash_message": r.get("flash_message", False)}
+        for name in ("callback_url", "client_reference", "truncate_concat",
+                     "max_number_of_message_parts", "from_ton", "from_npi", "parameters", "udh"):
+            if r.get(name) is not None:
+                data[name] = r[name]
+        return {k: v for k, v in data.items() if v is not None}
+
+
+@dataclass
+class Inbound:
+    payload: dict
+    received_at: datetime
+
+
+class Backend(ProviderBackend):
+    name = "sinch"
+    hosts = ("*.sms.api.sinch.com", "auth.sinch.com", "api.clxcommunications.com")
+    retry_policy = SINCH_RETRY
+
+    def __init__(self, network) -> None:
+        super().__init__(network)
+        self._batches: dict[str, dict[str, Batch]] = {}
+        self._inbounds: dict[str, dict[str, Inbound]] = {}
+        self._tokens: dict[str, tuple[str, datetime]] = {}  # access token -> (account, expiry)
+
+    # -- authentication ---------------------------------------------------------------------
+    def authenticate(self, account_id: str, authorization: str | None) -> Account:
+        account = self.network.accounts.get(self.name, account_id)
+        scheme, _, token = (authorization or "").partition(" ")
+        if account is None or scheme.lower() != "bearer" or not token:
+            raise SinchError(401, "unauthorized", "Invalid authentication credentials",
+                             {"WWW-Authenticate": "Bearer"})
+        if account.api_token is not None and hmac.compare_digest(token, account.api_token):
+            return account
+        issued = self._tokens.get(token)
+        if issued and issued[0] == account_id:
+            if issued[1] <= self.network.clock.now():
+                raise SinchError(401, "unauthorized", "The access token expired",
+                                 {"WWW-Authenticate": 'Bearer error="invalid_token", '
+                                                     'error_description="The access token expired"'})
+            return account
+        raise SinchError(401, "unauthorized", "Invalid authentication credentials",
+                         {"WWW-Authenticate": "Bearer"})
+
+    def issue_token(self, authorization: str | None, grant_type: str | None) -> dict:
+        scheme, _, encoded = (authorization or "").partition(" ")
+        try:
+            key_id, _, key_secret = base64.b64decode(encoded).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            key_id = key_secret = ""
+        account = next((a for a in self.network.accounts.all(self.name)
+                        if scheme.lower() == "basic" and a.key_id and a.key_id == key_id
+                        and hmac.compare_digest(a.key_secret or "", key_secret)), None)
+        if account is None:
+            raise SinchError(401, "invalid_client", "Client authentication failed")
+        if grant_type != "client_credentials":
+            raise SinchError(400, "unsupported_grant_type",
+                             "The authorization grant type is not supported")
+        token = secrets.token_urlsafe(32)
+        expiry = self.network.clock.now() + timedelta(seconds=TOKEN_LIFETIME)
+        self._tokens[token] = (account.id, expiry)
+        return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME,
+                "scope": ""}
+
+    # -- batches ----------------------------------------------------------------------------
+    def validate(self, body: Any, account: Account) -> dict:
+        """The send request, checked as Sinch checks it (400 syntax_*, 403 missing_callback_url)."""
+        if not isinstance(body, dict):
+            raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
+        request = dict(body)
+        kind = request.setdefault("type", "mt_text")
+        if kind not in BATCH_TYPES:
+            raise invalid_format("type", kind, f"must be one of {', '.join(BATCH_TYPES)}")
+        to = request.get("to")
+        if not isinstance(to, list) or not to:
+            raise constraint("The value of parameter 'to' is invalid; it must hold 1 to 1000 recipients")
+        if len(to) > 1000:
+            raise constraint("The value of parameter 'to' is invalid; at most 1000 recipients")
+        for index, msisdn in enumerate(to):
+            if not isinstance(msisdn, str) or to_e164(msisdn) is None:
+                raise invalid_format(f"to[{index}]", msisdn, "is not a valid MSISDN or group ID.")
+        sender = request.get("from")
+        if not isinstance(sender, str) or not sender:
+            raise constraint("The value of parameter 'from' is invalid; a sender is required")
+        text = request.get("body")
+        if not isinstance(text, str):
+            raise constraint("The value of parameter 'body' is invalid; a string is required")
+        if kind == "mt_text" and len(text) > 2000:
+            raise constraint("The value of parameter 'body' is invalid; at most 2000 characters")
+        if kind == "mt_binary":
+            self._validate_binary(request)
+        report = request.setdefault("delivery_report", "none")
+        if report not in DELIVERY_REPORTS:
+            raise invalid_format("delivery_report", report, f"must be one of {', '.join(DELIVERY_REPORTS)}")
+        callback_url = request.get("callback_url")
+        if callback_url is not None and (not isinstance(callback_url, str) or len(callback_url) > 2048):
+            raise constraint("The value of parameter 'callback_url' is invalid; at most 2048 characters")
+        reference = request.get("client_reference")
+        if reference is not None and (not isinstance(reference, str) or len(reference) > 128):
+            raise constraint("The value of parameter 'client_reference' is invalid; at most 128 characters")
+        for flag in ("flash_message", "feedback_enabled", "truncate_concat"):
+            if request.get(flag) is not None and not isinstance(request[flag], bool):
+                raise invalid_format(flag, request[flag], "is not a boolean")
+        parts = request.get("max_number_of_message_parts")
+        if parts is not None and (isinstance(parts, bool) or not isinstance(parts, int) or parts < 1):
+            raise constraint("The value of parameter 'max_number_of_message_parts' is invalid; it must be at least 1")
+        self._validate_parameters(request.get("parameters"))
+        for name in ("send_at", "expire_at"):
+            if request.get(name) is not None:
+                try:
+                    request[name] = parse_iso(request[name])
+                except (ValueError, AttributeError, TypeError):
+                    raise invalid_format(name, request[name], "is not an ISO-8601 timestamp") from None
+        if report != "none" and not (callback_url or account.dlr_callback_url):
+            raise SinchError(403, "missing_callback_url",
+                             "Requesting delivery report without any callback URL.")
+        return request
+
+    @staticmethod
+    def _validate_binary(request: dict) -> None:
+        udh = request.get("udh")
+        try:
+            udh_bytes = bytes.fromhex(udh) if isinstance(udh, str) else None
+            payload = base64.b64decode(request["body"], validate=True)
+        except (ValueError, binascii.Error):
+            raise invalid_format("body", request["body"], "is not valid base64") from None
+        if udh_bytes is None:
+            raise constraint("The value of parameter 'udh' is invalid; a hex string is required")
+        if len(udh_bytes) + len(payload) > 140:
+            raise constraint("The value of parameter 'body' is invalid; at most 140 bytes with the udh")
+
+    @staticmethod
+    def _validate_parameters(parameters: Any) -> None:
+        if parameters is None:
+            return
+        if not isinstance(parameters, dict):
+            raise invalid_format("parameters", parameters, "is not an object")
+        for key, values in parameters.items():
+            if not PARAMETER_KEY.match(key):
+                raise constraint(f"The value of parameter 'parameters' is invalid; key '{key}' "
+                                 "must be 1 to 16 of A-Z a-z 0-9 . - _")
+            if not isinstance(values, dict) or not all(
+                    isinstance(v, str) and len(v) <= 160 for v in values.values()):
+                raise constraint(f"The value of parameter 'parameters.{key}' is invalid; values "
+                                 "are strings of at most 160 characters")
+
+    @staticmethod
+    def personalise(request: dict, msisdn: str) -> str | None:
+        """The body for one recipient with `${key}` filled in; None when a value is missing."""
+        text = request["body"]
+        for key, values in (request.get("parameters") or {}).items():
+            placeholder = "${" + key + "}"
+            if placeholder not in text:
+                continue
+            value = next((v for k, v in values.items() if k != "default" and same_number(k, msisdn)),
+                         values.get("default"))
+            if value is None:
+                return None
+            text = text.replace(placeholder, value)
+        return text
+
+    def send(self, account: Account, body: Any) -> Batch:
+        batch = self._build(account, body)
+        self._batches.setdefault(account.id, {})[batch.id] = batch
+        return batch
+
+    def _build(self, account: Account, body: Any, batch_id: str | None = None,
+               created_at: datetime | None = None) -> Batch:
+        """A validated batch with its recipients journaled and its dispatch scheduled."""
+        request = self.validate(body, account)
+        now = self.network.clock.now()
+        send_at = request.pop("send_at", None)
+        start = max(send_at or now, now)
+        expire_at = request.pop("expire_at", None) or start + timedelta(days=3)
+        if expire_at <= start or expire_at > start + timedelta(days=3):
+            raise constraint("The value of parameter 'expire_at' is invalid; it must be after "
+                             "send_at and at most 3 days after it")
+        batch = Batch(batch_id or str(ULID()), account.id, request, created_at or now, now,
+                      expire_at, send_at)
+        self._add_recipients(batch, request["to"])
+        batch.dispatch_event = self.network.clock.call_at(
+            start, lambda: self._dispatch(batch), f"sinch dispatch {batch.id}",
+            (self.name, account.id))
+        return batch
+
+    def _add_recipients(self, batch: Batch, to: list[str]) -> None:
+        request, known = batch.request, {r.msisdn for r in batch.recipients}
+        for msisdn in dict.fromkeys(digits_of(t) for t in to):
+            if msisdn in known:
+                continue
+            text = self.personalise(request, msisdn)
+            shown = text if text is not None else request["body"]
+            parts = (segment(shown) if request["type"] == "mt_text"
+                     else SegmentedText("BINARY", 140, (shown,)))
+            message = self.record_mt(batch.account, request["from"], msisdn, shown, batch.id, batch.id)
+            recipient = Recipient(msisdn, shown, parts, message, at=batch.created_at)
+            if text is None:
+                self._abort(recipient, 405)
+            elif (request.get("max_number_of_message_parts") is not None
+                  and parts.segment_count > request["max_number_of_message_parts"]):
+                self._abort(recipient, 411)
+            batch.recipients.append(recipient)
+
+    def _abort(self, recipient: Recipient, code: int) -> None:
+        recipient.status, recipient.code, recipient.at = "Aborted", code, self.network.clock.now()
+        self.set_status(recipient.message, "Aborted")
+
+    def find(self, account: Account, batch_id: str) -> Batch:
+        batch = self._batches.get(account.id, {}).get(batch_id)
+        if batch is None:
+            raise SinchError(404, "not_found", f"Batch '{batch_id}' was not found")
+        return batch
+
+    def list_batches(self, account: Account, query: dict) -> dict:
+        page, page_size = self._paging(query)
+        start, end = self._window(query)
+        senders = [s for s in (query.get("from") or "").split(",") if s]
+        reference = query.get("client_reference")
+        found = [b for b in reversed(self._batches.get(account.id, {}).values())
+                 if start <= b.created_at <= end
+                 and (not senders or any(same_number(b.request["from"], s) for s in senders))
+                 and (reference is None or b.request.get("client_reference") == reference)]
+        items = found[page * page_size:(page + 1) * page_size]
+        return {"count": len(found), "page": page, "page_size": len(items),
+                "batches": [b.to_dict() for b in items]}
+
+    def update(self, account: Account, batch_id: str, body: Any) -> Batch:
+        batch = self.find(account, batch_id)
+        self._ensure_not_dispatched(batch)
+        if not isinstance(body, dict):
+            raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
+        merged = {**batch.request, **{k: v for k, v in body.items() if k not in ("to_add", "to_remove")}}
+        merged["to"] = [t for t in batch.request["to"] if not any(
+            same_number(t, r) for r in body.get("to_remove") or [])] + list(body.get("to_add") or [])
+        if batch.send_at is not None and "send_at" not in body:
+            merged["send_at"] = iso_millis(batch.send_at)
+        if "expire_at" not in body:
+            merged["expire_at"] = iso_millis(batch.expire_at)
+        return self._rebuild(account, batch, merged)
+
+    def replace(self, account: Account, batch_id: str, body: Any) -> Batch:
+        batch = self.find(account, batch_id)
+        self._ensure_not_dispatched(batch)
+        return self._rebuild(account, batch, body)
+
+    def _rebuild(self, account: Account, batch: Batch, body: Any) -> Batch:
+        """Replace a batch not yet dispatched by a new one under the same id."""
+        fresh = self._build(account, body, batch.id, batch.created_at)
+        batch.dispatch_event.cancel()
+        dropped = {id(r.message) for r in batch.recipients}
+        self.network.journal.messages = [m for m in self.network.journal.messages
+                                         if id(m) not in dropped]
+        self._batches[account.id][batch.id] = fresh
+        return fresh
+
+    def _ensure_not_dispatched(self, batch: Batch) -> None:
+        if batch.dispatched or batch.canceled:
+            raise SinchError(403, "batch_already_dispatched",
+                             f"Batch '{batch.id}' has already been dispatched")
+
+    def cancel(self, account: Account, batch_id: str) -> Batch:
+        batch = self.find(account, batch_id)
+        if not batch.canceled:
+            batch.canceled, batch.modified_at = True, self.network.clock.now()
+            cancelled = [r for r in batch.recipients if r.status == "Queued"]
+            for recipient in cancelled:
+                self._abort(recipient, 407)
+            self.network.clock.call_at(self.network.clock.now(),
+                                       lambda: self._report_all(batch, cancelled),
+                                       f"sinch cancel {batch.id}", (self.name, account.id))
+        return batch
+
+    def dry_run(self, account: Account, body: Any, query: dict) -> dict:
+        request = self.validate(body, account)
+        per_recipient = (query.get("per_recipient") or "false").lower() == "true"
+        try:
+            limit = min(int(query.get("number_of_recipients") or 100), 1000)
+        except ValueError:
+            raise invalid_format("number_of_recipients", query["number_of_recipients"], "is not a number") from None
+        details, messages = [], 0
+        for msisdn in dict.fromkeys(digits_of(t) for t in request["to"]):
+            text = self.personalise(request, msisdn)
+            parts = segment(text if text is not None else request["body"])
+            messages += parts.segment_count
+            details.append({"recipient": msisdn, "number_of_parts": parts.segment_count,
+                            "body": text if text is not None else request["body"],
+                            "encoding": "GSM" if parts.encoding == GSM else "UNICODE"})
+        result: dict = {"number_of_recipients": len(details), "number_of_messages": messages}
+        if per_recipient:
+            result["per_recipient"] = details[:limit]
+        return result
+
+    # -- delivery -----------------------------------------------------------------------------
+    async def _dispatch(self, batch: Batch) -> None:
+        if batch.canceled or batch.dispatched:
+            return
+        batch.dispatched = True
+        now = self.network.clock.now()
+        for recipient in batch.recipients:
+            if recipient.status != "Queued":
+                continue
+            recipient.status, recipient.code, recipient.at = "Dispatched", 401, now
+            self.set_status(recipient.message, "Dispatched")
+            self.schedule_outcome(recipient.message,
+                                  lambda message, outcome, r=recipient: self._arrive(batch, r, outcome))
+        await self._report_all(batch, batch.recipients)
+
+    async def _arrive(self, batch: Batch, recipient: Recipient, outcome: Outcome) -> None:
+        now = self.network.clock.now()
+        recipient.status, recipient.code = OUTCOME_REPORT[outcome.outcome]
+        recipient.at = recipient.operator_status_at = now
+        await self._report_all(batch, [recipient])
+
+    async def _report_all(self, batch: Batch, changed: list[Recipient]) -> None:
+        """Delivery-report callbacks for recipients whose status just changed, by the batch's mode."""
+        mode = batch.delivery_report
+        if mode in ("per_recipient", "per_recipient_final"):
+            for recipient in changed:
+                if mode == "per_recipient" or recipient.final:
+                    await self._emit_dlr(batch, self.recipient_report(batch, recipient))
+        elif mode in ("summary", "full") and not batch.reported and all(
+                r.final for r in batch.recipients):
+            batch.reported = True
+            await self._emit_dlr(batch, self.batch_report(batch, mode))
+
+    async def _emit_dlr(self, batch: Batch, payload: dict) -> Callback:
+        account = self.network.accounts.get(self.name, batch.account)
+        url = batch.request.get("callback_url") or (account and account.dlr_callback_url)
+        return await self.emit(batch.account, "dlr", url, payload, self._signer(account))
+
+    def _signer(self, account: Account | None):
+        if account is None or not account.webhook_secret:
+            return None
+        secret = account.webhook_secret
+
+        def signer(body: bytes, now: datetime) -> dict:
+            nonce, timestamp = secrets.token_hex(8), str(int(now.timestamp()))
+            return {"X-Sinch-Webhook-Signature": sign(secret, body, nonce, timestamp),
+                    "X-Sinch-Webhook-Signature-Nonce": nonce,
+                    "X-Sinch-Webhook-Signature-Timestamp": timestamp,
+                    "X-Sinch-Webhook-Signature-Algorithm": "HmacSHA256"}
+        return signer
+
+    # -- delivery reports -----------------------------------------------------------------------
+    def recipient_report(self, batch: Batch, recipient: Recipient) -> dict:
+        report = {"type": "recipient_delivery_report_sms", "batch_id": batch.id,
+                  "recipient": recipient.msisdn, "code": recipient.code, "status": recipient.status,
+                  "at": iso_millis(recipient.at or batch.created_at)}
+        if recipient.operator_status_at is not None:
+            report["operator_status_at"] = iso_millis(recipient.operator_status_at)
+        if batch.request.get("client_reference") is not None:
+            report["client_reference"] = batch.request["client_reference"]
+        if batch.request.get("max_number_of_message_parts") is not None:
+            report["number_of_message_parts"] = recipient.parts.segment_count
+        return report
+
+    def batch_report(self, batch: Batch, kind: str, statuses: set[str] | None = None,
+                     codes: set[int] | None = None) -> dict:
+        groups: dict[tuple[int, str], list[str]] = {}
+        for r in batch.recipients:
+            if (statuses is None or r.status.lower() in statuses) and (codes is None or r.code in codes):
+                groups.setdefault((r.code, r.status), []).append(r.msisdn)
+        report = {"type": "delivery_report_sms", "batch_id": batch.id,
+                  "total_message_count": len(batch.recipients),
+                  "statuses": [{"code": code, "status": status, "count": len(msisdns),
+                                **({"recipients": msisdns} if kind == "full" else {})}
+                               for (code, status), msisdns in groups.items()]}
+        if batch.request.get("client_reference") is not None:
+            report["client_reference"] = batch.request["client_reference"]
+        return report
+
+    def get_batch_report(self, account: Account, batch_id: str, query: dict) -> dict:
+        batch = self.find(account, batch_id)
+        kind = query.get("type") or "summary"
+        if kind not in ("summary", "full"):
+            raise invalid_format("type", kind, "must be summary or full")
+        return self.batch_report(batch, kind, self._status_filter(query), self._code_filter(query))
+
+    def get_recipient_report(self, account: Account, batch_id: str, msisdn: str) -> dict:
+        batch = self.find(account, batch_id)
+        recipient = next((r for r in batch.recipients if same_number(r.msisdn, msisdn)), None)
+        if recipient is None:
+            raise SinchError(404, "not_found", f"No delivery report for '{msisdn}' in batch '{batch_id}'")
+        return self.recipient_report(batch, recipient)
+
+    def list_reports(self, account: Account, query: dict) -> dict:
+        page, page_size = self._paging(query)
+        start, end = self._window(query)
+        statuses, codes = self._status_filter(query), self._code_filter(query)
+        reference = query.get("client_reference")
+        reports = [self.recipient_report(b, r)
+                   for b in reversed(self._batches.get(account.id, {}).values())
+                   if start <= b.created_at <= end
+                   and (reference is None or b.request.get("client_reference") == reference)
+                   for r in b.recipients
+                   if (statuses is None or r.status.lower() in statuses)
+                   and (codes is None or r.code in codes)]
+        items = reports[page * page_size:(page + 1) * page_size]
+        return {"count": len(reports), "page": page, "page_size": len(items),
+                "delivery_reports": items}
+
+    @staticmethod
+    def _status_filter(query: dict) -> set[str] | None:
+        raw = query.get("status")
+        return {s.strip().lower() for s in raw.split(",") if s.strip()} if raw else None
+
+    @staticmethod
+    def _code_filter(query: dict) -> set[int] | None:
+        raw = query.get("code")
+        if not raw:
+            return None
+        try:
+            return {int(c) for c in raw.split(",") if c.strip()}
+        except ValueError:
+            raise invalid_format("code", raw, "is not a list of numbers") from None
+
+    def _paging(self, query: dict) -> tuple[int, int]:
+        try:
+            page, page_size = int(query.get("page") or 0), int(query.get("page_size") or 30)
+        except ValueError:
+            raise invalid_format("page", query.get("page"), "is not a number") from None
+        if page < 0 or not 1 <= page_size <= 100:
+            raise constraint("The value of parameter 'page_size' is invalid; it must be 1 to 100")
+        return page, page_size
+
+    def _window(self, query: dict) -> tuple[datetime, datetime]:
+        now = self.network.clock.now()
+        try:
+            start = parse_iso(query["start_date"]) if query.get("start_date") else now - timedelta(days=1)
+            end = parse_iso(query["end_date"]) if query.get("end_date") else now
+        except ValueError:
+            raise invalid_format("start_date", query.get("start_date"), "is not a timestamp") from None
+        return max(start, now - timedelta(days=14)), end
+
+    # -- inbound ------------------------------------------------------------------------------
+    async def receive(self, account: Account, number: OwnedNumber, sender: str,
+                      body: str) -> tuple[Message, Callback]:
+        inbound_id = str(ULID())
+        now = self.network.clock.now()
+        payload = {"type": "mo_text", "id": inbound_id, "from": digits_of(sender),
+                   "to": digits_of(number.number), "body": body, "received_at": iso_millis(now),
+                   "operator_id": "00000"}
+        self._inbounds.setdefault(account.id, {})[inbound_id] = Inbound(payload, now)
+        message = self.record_mo(account.id, payload["from"], payload["to"], body, inbound_id)
+        callback = await self.emit(account.id, "mo", account.mo_callback_url, payload,
+                                   self._signer(account))
+        return message, callback
+
+    def list_inbounds(self, account: Account, query: dict) -> dict:
+        page, page_size = self._paging(query)
+        start, end = self._window(query)
+        numbers = [n for n in (query.get("to") or "").split(",") if n]
+        reference = query.get("client_reference")
+        found = [i.payload for i in reversed(self._inbounds.get(account.id, {}).values())
+                 if start <= i.received_at <= end
+                 and (not numbers or any(same_number(i.payload["to"], n) for n in numbers))
+                 and (reference is None or i.payload.get("client_reference") == reference)]
+        items = found[page * page_size:(page + 1) * page_size]
+        return {"page": page, "page_size": len(items), "count": len(found), "inbounds": items}
+
+    def get_inbound(self, account: Account, inbound_id: str) -> dict:
+        inbound = self._inbounds.get(account.id, {}).get(inbound_id)
+        if inbound is None:
+            raise SinchError(404, "not_found", f"Inbound '{inbound_id}' was not found")
+        return inbound.payload
+
+    # -- plug-in interface --------------------------------------------------------------------
+    def account_of(self, request: Request, body: bytes) -> str | None:
+        return request.path_params.get("service_plan_id")
+
+    def error_response(self, status: int, message: str, headers: dict | None = None) -> Response:
+        return JSONResponse({"code": STATUS_CODES.get(status, "error"), "text": message},
+                            status, headers)
+
+    def reset(self, account: str | None = None) -> None:
+        if account is None:
+            self._batches.clear()
+            self._inbounds.clear()
+        else:
+            self._batches.pop(account, None)
+            self._inbounds.pop(account, None)
+
+    def demo_account(self) -> tuple[str, dict]:
+        return "demo-service-plan", {
+            "api_token": "demo-token", "key_id": "demo-key-id", "key_secret": "demo-key-secret",
+            "numbers": [{"number": "+4915112348765", "type": "long_code"},
+                        {"number": "11221", "type": "short_code"},
+                        {"number": "11222", "type": "shared_short_code", "keywords": ["demo"]}]}
+
+    def sdk_settings(self, base_url: str, account: str, settings: dict) -> list[str]:
+        return [
+            f'client = SinchClient(service_plan_id="{account}", sms_api_token="{settings["api_token"]}", sms_region="us")',
+            f'client.configuration.sms_origin_with_service_plan_id = "{base_url}"',
+            f'# OAuth: SinchClient(project_id="{account}", key_id="{settings["key_id"]}", key_secret="{settings["key_secret"]}")',
+            f'#        client.configuration.sms_origin = client.configuration.auth_origin = "{base_url}"',
+            f'clx.xms.Client("{account}", "{settings["api_token"]}", endpoint="{base_url}/xms")',
+        ]
+
+    def routes(self) -> list[BaseRoute]:
+        return sinch_routes(self)
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+def sinch_routes(backend: Backend) -> list[BaseRoute]:
+    def api(name: str, action, needs_json: bool = False):
+        """A handler: authenticate, parse JSON when the endpoint takes a body, call `action`."""
+        async def handler(request: Request) -> Response:
+            try:
+                account = backend.authenticate(request.path_params["service_plan_id"],
+                                               request.headers.get("authorization"))
+                body = None
+                if needs_json:
+                    if "json" not in request.headers.get("content-type", "").lower():
+                        raise SinchError(415, "unsupported_media_type",
+                                         "Content-Type must be application/json")
+                    try:
+                        body = json.loads(await request.body())
+                    except ValueError as exc:
+                        raise SinchError(400, "syntax_invalid_json",
+                                         f"The JSON input is invalid: {exc}") from None
+                status, data = await action(request, account, body)
+            except SinchError as exc:
+                return JSONResponse({"code": exc.code, "text": exc.text}, exc.status, exc.headers)
+            return JSONResponse(data, status) if data is not None else Response(status_code=status)
+        return backend.endpoint(name, handler)
+
+    def params(request: Request) -> dict:
+        return dict(request.query_params)
+
+    async def send(request, account, body):
+        return 201, backend.send(account, body).to_dict()
+
+    async def list_batches(request, account, body):
+        return 200, backend.list_batches(account, params(request))
+
+    async def get(request, account, body):
+        return 200, backend.find(account, request.path_params["batch_id"]).to_dict()
+
+    async def update(request, account, body):
+        return 200, backend.update(account, request.path_params["batch_id"], body).to_dict()
+
+    async def replace(request, account, body):
+        return 200, backend.replace(account, request.path_params["batch_id"], body).to_dict()
+
+    async def cancel(request, account, body):
+        return 200, backend.cancel(account, request.path_params["batch_id"]).to_dict()
+
+    async def dry_run(request, account, body):
+        return 200, backend.dry_run(account, body, params(request))
+
+    async def feedback(request, account, body):
+        backend.find(account, request.path_params["batch_id"])
+        return 202, None
+
+    async def batch_report(request, account, body):
+        return 200, backend.get_batch_report(account, request.path_params["batch_id"], params(request))
+
+    async def recipient_report(request, account, body):
+        return 200, backend.get_recipient_report(account, request.path_params["batch_id"],
+                                                 request.path_params["msisdn"])
+
+    async def reports(request, account, body):
+        return 200, backend.list_reports(account, params(request))
+
+    async def inbounds(request, account, body):
+        return 200, backend.list_inbounds(account, params(request))
+
+    async def inbound(request, account, body):
+        return 200, backend.get_inbound(account, request.path_params["inbound_id"])
+
+    async def token(request: Request) -> Response:
+        form = await request.form()
+        try:
+            data = backend.issue_token(request.headers.get("authorization"), form.get("grant_type"))
+        except SinchError as exc:
+            return JSONResponse({"error": exc.code, "error_description": exc.text}, exc.status)
+        return JSONResponse(data)
+
+    async def unknown(request: Request) -> Response:
+        return backend.error_response(404, f"No such resource: {request.url.path}")
+
+    base = "/xms/v1/{service_plan_id}"
+    return [
+        Route("/oauth2/token", backend.endpoint("oauth_token", token), methods=["POST"]),
+        Route(f"{base}/batches", api("send", send, True), methods=["POST"]),
+        Route(f"{base}/batches", api("list", list_batches), methods=["GET"]),
+        Route(f"{base}/batches/dry_run", api("dry_run", dry_run, True), methods=["POST"]),
+        Route(f"{base}/batches/{{batch_id}}", api("get", get), methods=["GET"]),
+        Route(f"{base}/batches/{{batch_id}}", api("update", update, True), methods=["POST"]),
+        Route(f"{base}/batches/{{batch_id}}", api("replace", replace, True), methods=["PUT"]),
+        Route(f"{base}/batches/{{batch_id}}", api("cancel", cancel), methods=["DELETE"]),
+        Route(f"{base}/batches/{{batch_id}}/delivery_feedback", api("delivery_feedback", feedback, True),
+              methods=["POST"]),
+        Route(f"{base}/batches/{{batch_id}}/delivery_report", api("delivery_report", batch_report),
+              methods=["GET"]),
+        Route(f"{base}/batches/{{batch_id}}/delivery_report/{{msisdn}}",
+              api("recipient_delivery_report", recipient_report), methods=["GET"]),
+        Route(f"{base}/delivery_reports", api("delivery_reports", reports), methods=["GET"]),
+        Route(f"{base}/inbounds", api("inbounds", inbounds), methods=["GET"]),
+        Route(f"{base}/inbounds/{{inbound_id}}", api("inbound", inbound), methods=["GET"]),
+        Route("/xms/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    ]

@@ -1,0 +1,182 @@
+"""The control API (docs/architecture.md, "Fakes: control API")."""
+from datetime import timedelta
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fake_providers import control
+
+from fake_providers.clock import parse_iso
+from fake_providers.journal import Message
+
+pytestmark = pytest.mark.anyio
+
+
+def add_message(network, **overrides):
+    now = network.clock.now()
+    data = dict(id=f"m{len(network.journal.messages)}", provider="sinch", account="SP1",
+                direction="mt", sender="Shop", recipient="+34600000001", body="hello",
+                encoding="GSM", segment_count=1, status="Queued", created_at=now, status_at=now)
+    data.update(overrides)
+    return network.journal.add_message(Message(**data))
+
+
+async def test_health_lists_providers_and_clock(client):
+    body = (await client.get("/_smsproof/health")).json()
+    assert body["status"] == "ok" and "sinch" in body["providers"]
+    assert body["clock"]["mode"] == "real"
+
+
+async def test_account_put_get_list_delete(client):
+    settings = {"api_token": "T", "mo_callback_url": "http://p/mo",
+                "numbers": [{"number": "004915112348765", "type": "long_code"},
+                            {"number": "11221", "type": "short_code"},
+                            {"number": "11222", "type": "shared_short_code",
+                             "keywords": ["baby", "kids"]}]}
+    put = await client.put("/_smsproof/accounts/sinch/SP1", json=settings)
+    assert put.status_code == 200
+    assert put.json()["numbers"][0] == {"number": "+4915112348765", "type": "long_code"}
+    assert (await client.get("/_smsproof/accounts/sinch/SP1")).json() == put.json()
+    listed = (await client.get("/_smsproof/accounts")).json()["accounts"]
+    assert [a["account"] for a in listed] == ["SP1"]
+    assert (await client.delete("/_smsproof/accounts/sinch/SP1")).status_code == 204
+    missing = await client.get("/_smsproof/accounts/sinch/SP1")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("settings", [
+    {"numbers": [{"number": "12", "type": "long_code"}]},
+    {"numbers": [{"number": "11222", "type": "shared_short_code"}]},
+    {"numbers": [{"number": "+4915112348765", "type": "landline"}]},
+    {"api_token": 5},
+])
+async def test_invalid_account_settings_are_422(client, settings):
+    response = await client.put("/_smsproof/accounts/sinch/SP1", json=settings)
+    assert response.status_code == 422 and response.json()["error"] == "invalid_account"
+
+
+async def test_unknown_provider_and_bad_json(client):
+    assert (await client.put("/_smsproof/accounts/nope/X", json={})).status_code == 404
+    bad = await client.put("/_smsproof/accounts/sinch/X", content=b"{",
+                           headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_json"
+
+
+async def test_messages_filters_match_across_number_forms(client, network):
+    add_message(network, recipient="+34600000001", body="first hello")
+    add_message(network, recipient="34600000002", body="second", account="SP2")
+    for form in ("+34600000001", "0034600000001", "34600000001"):
+        found = (await client.get("/_smsproof/messages", params={"to": form})).json()["messages"]
+        assert [m["body"] for m in found] == ["first hello"]
+    found = (await client.get("/_smsproof/messages", params={"account": "SP2"})).json()
+    assert [m["to"] for m in found["messages"]] == ["34600000002"]
+    found = (await client.get("/_smsproof/messages", params={"body": "hell"})).json()
+    assert len(found["messages"]) == 1
+
+
+async def test_messages_since_filter(virtual, network):
+    add_message(network, body="old")
+    await virtual.post("/_smsproof/clock/advance", json={"seconds": 60})
+    add_message(network, body="new")
+    found = (await virtual.get("/_smsproof/messages",
+                               params={"since": "2026-01-05T10:00:30Z"})).json()["messages"]
+    assert [m["body"] for m in found] == ["new"]
+    bad = await virtual.get("/_smsproof/messages", params={"since": "yesterday"})
+    assert bad.status_code == 422
+
+
+async def test_verify_counts_and_gives_nearest_on_mismatch(client, network):
+    add_message(network, recipient="+34600000001", body="Your code is 1234")
+    ok = (await client.post("/_smsproof/messages/verify",
+                            json={"to": "0034600000001", "body": "code", "count": 1})).json()
+    assert ok == {"ok": True, "count": 1, "nearest": []}
+    miss = (await client.post("/_smsproof/messages/verify",
+                              json={"to": "+34600000001", "body": "STOP", "count": 1})).json()
+    assert miss["ok"] is False and miss["count"] == 0
+    assert miss["nearest"][0]["body"] == "Your code is 1234"
+
+
+async def test_clock_virtual_advance_and_back_to_real(client):
+    set_ = await client.post("/_smsproof/clock",
+                             json={"mode": "virtual", "now": "2026-01-05T10:00:00.000Z"})
+    assert set_.json() == {"mode": "virtual", "now": "2026-01-05T10:00:00.000Z"}
+    advanced = (await client.post("/_smsproof/clock/advance", json={"seconds": 90.5})).json()
+    assert advanced == {"mode": "virtual", "now": "2026-01-05T10:01:30.500Z", "fired": 0}
+    assert (await client.post("/_smsproof/clock/advance", json={"seconds": -1})).status_code == 422
+    assert (await client.post("/_smsproof/clock", json={"mode": "x"})).status_code == 422
+    real = (await client.post("/_smsproof/clock", json={"mode": "real"})).json()
+    assert real["mode"] == "real" and parse_iso(real["now"]) > parse_iso("2026-01-05T10:01:30Z") - timedelta(days=9999)
+
+
+async def test_outcomes_script_list_delete(client, network):
+    put = await client.put("/_smsproof/outcomes/+34600000009",
+                           json={"outcome": "failed", "delay_seconds": 2})
+    assert put.json() == {"msisdn": "+34600000009", "outcome": "failed", "delay_seconds": 2.0}
+    assert network.handsets.outcome_for("0034600000009").outcome == "failed"
+    assert (await client.get("/_smsproof/outcomes")).json()["outcomes"] == [put.json()]
+    assert (await client.put("/_smsproof/outcomes/1", json={"outcome": "lost"})).status_code == 422
+    assert (await client.delete("/_smsproof/outcomes/+34600000009")).status_code == 204
+    assert (await client.delete("/_smsproof/outcomes/+34600000009")).status_code == 404
+    assert network.handsets.outcome_for("+34600000009").outcome == "delivered"
+
+
+@pytest.mark.parametrize(("suffix", "outcome"), [("0001", "failed"), ("0002", "expired"),
+                                                 ("0003", "rejected"), ("0004", "bounced"),
+                                                 ("0005", "delivered")])
+def test_magic_numbers(network, suffix, outcome):
+    assert network.handsets.outcome_for("+4915112340" + suffix).outcome == outcome
+    assert network.handsets.outcome_for("+4915112340" + suffix).delay_seconds == 5
+
+
+async def test_faults_add_list_delete(client):
+    added = await client.post("/_smsproof/faults", json={
+        "provider": "sinch", "endpoint": "send", "kind": "status", "status": 503,
+        "retry_after": 2, "times": 1, "seed": 42})
+    assert added.status_code == 201 and added.json()["id"]
+    assert len((await client.get("/_smsproof/faults")).json()["faults"]) == 1
+    assert (await client.delete(f"/_smsproof/faults/{added.json()['id']}")).status_code == 204
+    assert (await client.delete(f"/_smsproof/faults/{added.json()['id']}")).status_code == 404
+    for bad in ({"provider": "sinch", "kind": "status"},
+                {"provider": "sinch", "kind": "explode"},
+                {"provider": "sinch", "kind": "latency", "probability": 2}):
+        assert (await client.post("/_smsproof/faults", json=bad)).status_code == 422
+    await client.post("/_smsproof/faults", json={"provider": "sinch", "kind": "latency"})
+    assert (await client.delete("/_smsproof/faults")).status_code == 204
+    assert (await client.get("/_smsproof/faults")).json()["faults"] == []
+
+
+async def test_reset_scope_leaves_other_accounts(client, network):
+    add_message(network, account="SP1")
+    add_message(network, account="SP2")
+    await client.put("/_smsproof/accounts/sinch/SP1", json={})
+    assert (await client.post("/_smsproof/reset",
+                              json={"provider": "sinch", "account": "SP1"})).status_code == 204
+    assert [m.account for m in network.journal.messages] == ["SP2"]
+    assert network.accounts.get("sinch", "SP1") is not None
+    assert (await client.post("/_smsproof/reset", json={"account": "SP1"})).status_code == 422
+    assert (await client.post("/_smsproof/reset")).status_code == 204
+    assert network.journal.messages == []
+
+
+async def test_inbound_to_unowned_number_is_404(client):
+    response = await client.post("/_smsproof/inbound", json={
+        "provider": "sinch", "from": "+34600000001", "to": "+4915100000000", "body": "STOP"})
+    assert response.status_code == 404
+    bad = await client.post("/_smsproof/inbound", json={"provider": "sinch"})
+    assert bad.status_code == 422
+
+
+async def test_journal_kind_filter_validated(client):
+    assert (await client.get("/_smsproof/journal", params={"kind": "x"})).status_code == 422
+    assert (await client.get("/_smsproof/journal")).json() == {"entries": []}
+    assert (await client.get("/_smsproof/callbacks", params={"state": "x"})).status_code == 422
+
+
+def test_openapi_document_lists_every_control_route(app):
+    document = yaml.safe_load((Path(control.__file__).parent / "openapi" / "control.yaml").read_text())
+    documented = {p.replace("{id}", "{fault_id}").replace("{account}", "{account:path}")
+                  for p in document["paths"]}
+    served = {r.path for r in control.routes(app.state.network)}
+    assert served == documented
