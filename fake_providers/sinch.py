@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -686,9 +687,10 @@ def sinch_routes(backend: Backend) -> list[BaseRoute]:
         return 200, backend.get_inbound(account, request.path_params["inbound_id"])
 
     async def token(request: Request) -> Response:
-        form = await request.form()
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
         try:
-            data = backend.issue_token(request.headers.get("authorization"), form.get("grant_type"))
+            data = backend.issue_token(request.headers.get("authorization"),
+                                       (form.get("grant_type") or [None])[0])
         except SinchError as exc:
             return JSONResponse({"error": exc.code, "error_description": exc.text}, exc.status)
         return JSONResponse(data)
