@@ -7,6 +7,7 @@ show, in the report, exactly what was said to the platform and to the fakes.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -61,7 +62,9 @@ class JsonClient:
 
     def __init__(self, base_url: str, timeout: float = 30.0, transcript: list[Exchange] | None = None):
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        # TCP_NODELAY: without it small requests stall ~40 ms on delayed ACKs (Nagle).
+        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
         self.transcript: list[Exchange] = transcript if transcript is not None else []
 
     def close(self) -> None:
@@ -94,3 +97,20 @@ class JsonClient:
         if response.status_code not in expect:
             raise UnexpectedResponse(exchange, expect)
         return body
+
+
+def post_raw(client: JsonClient, url: str, *, content: bytes, headers: dict) -> Exchange:
+    """POST raw bytes to an absolute URL (a platform webhook), recorded in `client`'s transcript."""
+    started = time.time()
+    try:
+        response = client.http.post(url, content=content, headers=headers)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.TimeoutException) as exc:
+        raise Unreachable(f"the {client.what} webhook {url} is unreachable ({type(exc).__name__})") from None
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = response.text
+    exchange = Exchange(client.side, "POST", url, content.decode("utf-8", "replace"), response.status_code, body,
+                        started, (time.time() - started) * 1000)
+    client.transcript.append(exchange)
+    return exchange

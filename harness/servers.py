@@ -29,8 +29,11 @@ class RunningServer:
     """A uvicorn server on 127.0.0.1:<ephemeral> in a daemon thread."""
 
     def __init__(self, app_factory: Callable[[str], Any], name: str):
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP so that asyncio sets TCP_NODELAY on accepted connections (else keep-alive
+        # responses written in two parts wait ~40 ms for delayed ACKs).
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
         app = app_factory(self.url)

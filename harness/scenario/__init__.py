@@ -1,0 +1,1 @@
+"""Scenarios: YAML files (scenarios/<area>/*.yaml), their loader and their runner."""

@@ -1,0 +1,253 @@
+"""Load and validate scenario files; every error names the file, the line and the field.
+
+A file holds one scenario; `examples` expands it into one scenario per example, with `${name}`
+in strings replaced by the example's values (a string that is exactly `${name}` takes the value's
+type). Validation is the JSON Schema (harness/scenario.schema.yaml) then the references the schema
+cannot see: requirement ids in the catalogue, customers named by steps, placeholders, unique ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from harness import catalogue
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenario.schema.yaml"
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+class ScenarioError(ValueError):
+    """An invalid scenario file: `str()` is `file:line: field: message`."""
+
+    def __init__(self, path: Path | str, line: int | None, field_path: str, message: str):
+        self.path, self.line, self.field, self.message = str(path), line, field_path, message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {field_path or '(top level)'}: {message}")
+
+
+@dataclass
+class Scenario:
+    id: str
+    title: str
+    requirements: list[str]
+    level: str | None
+    given: dict
+    when: list[dict]
+    then: list[dict]
+    path: Path
+    line: int
+    example: dict | None = None
+    lines: dict = field(default_factory=dict, repr=False)  # field path -> line, for runtime errors
+
+    @property
+    def name(self) -> str:
+        return self.id if self.example is None else f"{self.id}[{_example_label(self.example)}]"
+
+    def line_of(self, path: tuple) -> int:
+        return _nearest_line(self.lines, path) or self.line
+
+
+@functools.cache
+def schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _validator():
+    return jsonschema.Draft202012Validator(schema())
+
+
+def field_name(path) -> str:
+    """('when', 2, 'reply', 'body') -> 'when[2].reply.body'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_map(node, path=(), lines=None) -> dict:
+    lines = {} if lines is None else lines
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = path + (key.value,)
+            _line_map(value, child, lines)
+            lines[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, path + (index,), lines)
+    return lines
+
+
+def _nearest_line(lines: dict, path: tuple) -> int | None:
+    path = tuple(path)
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def _example_label(example: dict) -> str:
+    """`name` if given, the value of a one-key example, else `key=value,...` (control characters escaped)."""
+    if "name" in example:
+        label = str(example["name"])
+    elif len(example) == 1:
+        label = str(next(iter(example.values())))
+    else:
+        label = ",".join(f"{k}={v}" for k, v in example.items())
+    return json.dumps(label, ensure_ascii=False)[1:-1]
+
+
+def _substitute(value: Any, example: dict, missing: set) -> Any:
+    if isinstance(value, str):
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole:
+            if whole.group(1) not in example:
+                missing.add(whole.group(1))
+                return value
+            return copy.deepcopy(example[whole.group(1)])
+
+        def replace(match):
+            if match.group(1) not in example:
+                missing.add(match.group(1))
+                return match.group(0)
+            return str(example[match.group(1)])
+
+        return _PLACEHOLDER.sub(replace, value)
+    if isinstance(value, list):
+        return [_substitute(v, example, missing) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, example, missing) for k, v in value.items()}
+    return value
+
+
+def load_file(path: Path | str, cat: catalogue.Catalogue | None = None) -> list[Scenario]:
+    """The scenarios of one file (one per example), or ScenarioError."""
+    path = Path(path)
+    cat = cat or catalogue.default()
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ScenarioError(path, mark.line + 1 if mark else None, "", f"not valid YAML: {exc.problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, None, "", f"cannot be read: {exc}") from None
+    if node is None or not isinstance(data, dict):
+        raise ScenarioError(path, 1, "", "a scenario file is a mapping with id, title, requirements and when")
+    lines = _line_map(node)
+
+    examples = data.get("examples")
+    if examples is not None and not (isinstance(examples, list) and examples
+                                     and all(isinstance(e, dict) and e for e in examples)):
+        raise ScenarioError(path, _nearest_line(lines, ("examples",)), "examples",
+                            "must be a non-empty list of mappings (name: value)")
+    scenarios = []
+    for example_index, example in enumerate(examples or [None]):
+        missing: set = set()
+        body = _substitute({k: v for k, v in data.items() if k != "examples"}, example or {}, missing)
+        suffix = f" (in example {example_index})" if example else ""
+        if missing:
+            name = sorted(missing)[0]
+            raise ScenarioError(path, _find_placeholder_line(text, name), f"examples[{example_index}]" if example else "examples",
+                                f"placeholder ${{{name}}} has no value")
+        errors = sorted(_validator().iter_errors(body), key=lambda e: (-len(e.absolute_path), e.message))
+        if errors:
+            error = _most_specific(errors)
+            where = tuple(error.absolute_path)
+            raise ScenarioError(path, _nearest_line(lines, where), field_name(where), _message(error) + suffix)
+        for index, requirement in enumerate(body["requirements"]):
+            if requirement not in cat:
+                raise ScenarioError(path, _nearest_line(lines, ("requirements", index)), f"requirements[{index}]",
+                                    f"unknown requirement id {requirement!r} (see docs/requirements.md){suffix}")
+        scenario = Scenario(
+            id=body["id"], title=body["title"], requirements=body["requirements"], level=body.get("level"),
+            given=body.get("given") or {}, when=body["when"], then=body.get("then") or [], path=path,
+            line=lines.get(("id",), 1), example=example, lines=lines,
+        )
+        _check_references(scenario)
+        scenarios.append(scenario)
+    return scenarios
+
+
+def _find_placeholder_line(text: str, name: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if "${" + name + "}" in line:
+            return number
+    return None
+
+
+def _most_specific(errors):
+    """The deepest error; for a oneOf/anyOf, the deepest of its sub-errors."""
+    error = errors[0]
+    while error.context:
+        error = sorted(error.context, key=lambda e: (-len(e.absolute_path), e.message))[0]
+    return error
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties" and error.absolute_path and isinstance(error.absolute_path[-1], int):
+        return f"unknown step: {error.message}"
+    return error.message
+
+
+def _check_references(scenario: Scenario) -> None:
+    """Customer ids used by steps must be created before use (in given.customers or create_customer)."""
+    known = {c["id"] for c in scenario.given.get("customers", [])}
+    for section in ("when", "then"):
+        for index, step in enumerate(getattr(scenario, section)):
+            (kind, spec), = step.items()
+            if kind == "create_customer":
+                known.add(spec["id"])
+                continue
+            for key, value in _customer_refs(kind, spec):
+                if value not in known:
+                    where = (section, index, kind) + key
+                    raise ScenarioError(scenario.path, scenario.line_of(where), field_name(where),
+                                        f"unknown customer {value!r} (declare it in given.customers or a create_customer step)")
+
+
+def _customer_refs(kind: str, spec: Any):
+    if not isinstance(spec, dict):
+        return
+    if kind == "send" or (kind == "refused" and "send" in spec):
+        send = spec if kind == "send" else spec["send"]
+        prefix = () if kind == "send" else ("send",)
+        for i, cid in enumerate(send.get("customers", [])):
+            yield prefix + ("customers", i), cid
+        for cid in send.get("expect", {}):
+            if cid != "*":
+                yield prefix + ("expect", cid), cid
+    elif kind in ("update_customer", "customer"):
+        yield ("id",), spec["id"]
+    elif "customer" in spec and kind in ("consent", "reply", "messages", "events", "received"):
+        yield ("customer",), spec["customer"]
+
+
+def load_paths(paths: list[Path | str]) -> list[Scenario]:
+    """Every scenario under the given files/directories, ids unique across them."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files += sorted(p.rglob("*.yaml")) if p.is_dir() else [p]
+    cat = catalogue.default()
+    scenarios, seen = [], {}
+    for file in files:
+        for scenario in load_file(file, cat):
+            if scenario.name in seen and seen[scenario.name] != file:
+                raise ScenarioError(file, scenario.line, "id", f"duplicate scenario id {scenario.id!r} (also in {seen[scenario.name]})")
+            seen[scenario.name] = file
+            scenarios.append(scenario)
+    return scenarios
+
+
+def files_sha256(paths: list[Path]) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
