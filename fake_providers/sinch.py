@@ -161,13 +161,9 @@ class Backend(ProviderBackend):
                          {"WWW-Authenticate": "Bearer"})
 
     def issue_token(self, authorization: str | None, grant_type: str | None) -> dict:
-        scheme, _, encoded = (authorization or "").partition(" ")
-        try:
-            key_id, _, key_secret = base64.b64decode(encoded).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            key_id = key_secret = ""
+        key_id, key_secret = self._basic_credentials(authorization)
         account = next((a for a in self.network.accounts.all(self.name)
-                        if scheme.lower() == "basic" and a.key_id and a.key_id == key_id
+                        if a.key_id and a.key_id == key_id
                         and hmac.compare_digest(a.key_secret or "", key_secret)), None)
         if account is None:
             raise SinchError(401, "invalid_client", "Client authentication failed")
@@ -584,7 +580,21 @@ class Backend(ProviderBackend):
 
     # -- plug-in interface --------------------------------------------------------------------
     def account_of(self, request: Request, body: bytes) -> str | None:
-        return request.path_params.get("service_plan_id")
+        if "service_plan_id" in request.path_params:
+            return request.path_params["service_plan_id"]
+        key_id = self._basic_credentials(request.headers.get("authorization"))[0]
+        return next((a.id for a in self.network.accounts.all(self.name) if a.key_id == key_id), None)
+
+    @staticmethod
+    def _basic_credentials(authorization: str | None) -> tuple[str, str]:
+        scheme, _, encoded = (authorization or "").partition(" ")
+        if scheme.lower() != "basic":
+            return "", ""
+        try:
+            key_id, _, key_secret = base64.b64decode(encoded).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return "", ""
+        return key_id, key_secret
 
     def error_response(self, status: int, message: str, headers: dict | None = None) -> Response:
         return JSONResponse({"code": STATUS_CODES.get(status, "error"), "text": message},
