@@ -1,1 +1,236 @@
-"""pytest plugin `smsproof` (entry point pytest11): fixtures, YAML collector, requirement marker."""
+"""pytest plugin `smsproof` (entry point pytest11): scenario collector, fixtures, requirement marker.
+
+Loaded in every pytest run, it stays inert unless asked: YAML files are collected only under the
+directories given by `--smsproof-scenarios` (or the ini option `smsproof_scenarios`), and servers
+start only when a scenario or a fixture needs them. Under pytest-xdist every worker process starts
+its own fakes (their clock is global) and, for an embedded platform, its own platform.
+
+    pytest scenarios --smsproof-scenarios scenarios [--smsproof-platform reference|URL|name]
+
+Fixtures: `smsproof_env` (platform + fakes, session), `smsproof_driver`, `smsproof_fakes`,
+`smsproof_capabilities`, `smsproof_workspace` (a fresh workspace per test), `smsproof_clock`
+(moves the workspace's clock and the fakes' clock together), `smsproof_examples` (--examples).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from harness import catalogue, servers
+from harness.exchanges import Unreachable
+from harness.scenario.loader import Scenario, ScenarioError, load_file
+from harness.scenario.runner import FAILED, NOT_APPLICABLE, PASSED, Environment, ScenarioResult, run_scenario
+
+_SESSION = pytest.StashKey["SmsproofSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("smsproof", "smsproof certification")
+    group.addoption("--smsproof-scenarios", action="append", default=[], metavar="DIR",
+                    help="collect scenario YAML files under DIR (repeatable)")
+    group.addoption("--smsproof-platform", default=servers.DEFAULT_PLATFORM, metavar="SPEC",
+                    help="platform under test: a registered name (default: reference) or a URL")
+    group.addoption("--smsproof-platform-url", default=None, metavar="URL",
+                    help="an already running instance of the platform (used instead of starting it)")
+    group.addoption("--smsproof-mutant", default=None, metavar="NAME", help="embedded platform's mutant")
+    group.addoption("--smsproof-fakes", default=None, metavar="URL",
+                    help="running fake providers (default: start them in this process)")
+    group.addoption("--smsproof-profile", action="append", default=[], metavar="PROFILE",
+                    help="run only requirements of these profiles (others are not applicable)")
+    group.addoption("--smsproof-results", default=None, metavar="DIR",
+                    help="append one JSON line per scenario result to DIR/results-<worker>.jsonl")
+    group.addoption("--smsproof-examples", type=int, default=None, metavar="N",
+                    help="max examples for smsproof's property checks")
+    parser.addini("smsproof_scenarios", "directories whose YAML files are smsproof scenarios", type="paths", default=[])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(id): the catalogue requirement a test checks")
+    config.stash[_SESSION] = SmsproofSession(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None:
+        session.close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix == ".yaml" and parent.config.stash[_SESSION].is_scenario_file(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SmsproofSession:
+    """Per-process state: the scenario roots, and (lazily) the running fakes and platform."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        opt = config.getoption
+        roots = [Path(p) for p in opt("--smsproof-scenarios")] + list(config.getini("smsproof_scenarios"))
+        self.roots = [p.resolve() for p in roots]
+        self.profiles = set(opt("--smsproof-profile"))
+        self.results_dir = Path(opt("--smsproof-results")) if opt("--smsproof-results") else None
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self._env: Environment | None = None
+        self._stack: list = []
+
+    def is_scenario_file(self, path: Path) -> bool:
+        path = path.resolve()
+        return any(path == root or root in path.parents for root in self.roots)
+
+    @property
+    def env(self) -> Environment:
+        if self._env is None:
+            opt = self.config.getoption
+            try:
+                target = servers.resolve_platform(opt("--smsproof-platform"), opt("--smsproof-mutant"))
+                if opt("--smsproof-platform-url"):
+                    target = servers.PlatformTarget(target.spec, url=opt("--smsproof-platform-url"), mutant=target.mutant)
+                fakes_url = self._enter(servers.running_fakes(opt("--smsproof-fakes")))
+                platform_url = self._enter(servers.running_platform(target))
+                self._env = Environment.connect(platform_url, fakes_url)
+                self._env.account_prefix = f"{self.worker}x{os.getpid()}"
+            except (servers.PlatformSpecError, Unreachable) as exc:
+                pytest.exit(f"smsproof: {exc}", returncode=3 if isinstance(exc, Unreachable) else 2)
+        return self._env
+
+    def _enter(self, context) -> str:
+        value = context.__enter__()
+        self._stack.append(context)
+        return value
+
+    def close(self) -> None:
+        if self._env is not None:
+            self._env.close()
+        while self._stack:
+            self._stack.pop().__exit__(None, None, None)
+
+    def record(self, result: ScenarioResult) -> None:
+        if self.results_dir is None:
+            return
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.results_dir / f"results-{self.worker}.jsonl", "a", encoding="utf-8") as out:
+            out.write(json.dumps(result.to_json(), default=str, ensure_ascii=False) + "\n")
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        try:
+            scenarios = load_file(self.path)
+        except ScenarioError as exc:
+            raise self.CollectError(str(exc)) from None
+        for scenario in scenarios:
+            item = ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+            for requirement in scenario.requirements:
+                item.add_marker(pytest.mark.requirement(requirement))
+            yield item
+
+
+class ScenarioFailed(Exception):
+    def __init__(self, result: ScenarioResult):
+        super().__init__(result.reason)
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Scenario, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+
+    def runtest(self) -> None:
+        session: SmsproofSession = self.config.stash[_SESSION]
+        cat = catalogue.default()
+        unselected = [r for r in self.scenario.requirements if session.profiles and cat[r].profile not in session.profiles]
+        if unselected:
+            result = ScenarioResult(self.scenario.name, str(self.scenario.path), self.scenario.line, self.scenario.title,
+                                    list(self.scenario.requirements), {}, NOT_APPLICABLE,
+                                    reason=f"profile {cat[unselected[0]].profile} not selected")
+        else:
+            result = run_scenario(self.scenario, session.env)
+        session.record(result)
+        self.user_properties += [("requirements", " ".join(self.scenario.requirements)), ("verdict", result.verdict)]
+        if result.verdict == NOT_APPLICABLE:
+            pytest.skip(f"NOT APPLICABLE: {result.reason}")
+        if result.verdict != PASSED:
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo, style=None):
+        if not isinstance(excinfo.value, ScenarioFailed):
+            return super().repr_failure(excinfo, style)
+        r = excinfo.value.result
+        lines = [f"{r.verdict}: {r.title}", f"  requirements: {', '.join(r.requirements)}",
+                 f"  at {r.failed_step}: {r.reason}"]
+        if r.verdict == FAILED:
+            lines += [f"  expected: {_short(r.expected)}", f"  observed: {_short(r.observed)}"]
+        return "\n".join(lines)
+
+    def reportinfo(self):
+        return self.path, self.scenario.line - 1, f"scenario {self.scenario.name}"
+
+
+def _short(value, limit: int = 600) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- fixtures for users' own suites -----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def smsproof_env(pytestconfig: pytest.Config) -> Environment:
+    return pytestconfig.stash[_SESSION].env
+
+
+@pytest.fixture(scope="session")
+def smsproof_driver(smsproof_env: Environment):
+    return smsproof_env.driver
+
+
+@pytest.fixture(scope="session")
+def smsproof_fakes(smsproof_env: Environment):
+    return smsproof_env.fakes
+
+
+@pytest.fixture(scope="session")
+def smsproof_capabilities(smsproof_env: Environment) -> dict:
+    return smsproof_env.capabilities
+
+
+@pytest.fixture
+def smsproof_workspace(smsproof_env: Environment):
+    workspace = smsproof_env.driver.create_workspace()
+    yield workspace
+    workspace.delete()
+
+
+class Clocks:
+    """The workspace's clock and the fakes' clock, moved together (platform first)."""
+
+    def __init__(self, workspace, fakes):
+        self.workspace, self.fakes = workspace, fakes
+
+    def set(self, now: str) -> str:
+        moved = self.workspace.set_clock(now)["now"]
+        self.fakes.set_clock(moved)
+        return moved
+
+    def advance(self, seconds: float) -> dict:
+        moved = self.workspace.advance_clock(seconds)
+        self.fakes.advance_clock(seconds)
+        return moved
+
+    def now(self) -> str:
+        return self.workspace.clock()["now"]
+
+
+@pytest.fixture
+def smsproof_clock(smsproof_workspace, smsproof_fakes) -> Clocks:
+    return Clocks(smsproof_workspace, smsproof_fakes)
+
+
+@pytest.fixture(scope="session")
+def smsproof_examples(pytestconfig: pytest.Config) -> int | None:
+    return pytestconfig.getoption("--smsproof-examples")
