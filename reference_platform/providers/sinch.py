@@ -10,6 +10,8 @@ from . import Forbidden, Inbound, Malformed, ProviderError, Report, json_or_text
 
 _FINAL = {"delivered": "delivered", "failed": "failed", "expired": "expired", "rejected": "rejected",
           "aborted": "failed", "cancelled": "failed", "deleted": "failed", "bounced": "bounced"}
+# Failed with this code: the handset no longer exists (the fakes' "bounced" outcome), a bounce.
+BOUNCE_CODE = 63
 
 
 def _auth(settings, broken) -> str:
@@ -85,4 +87,6 @@ def parse_dlr(payload) -> list[Report]:
 
 
 def _status(status: str, code) -> str | None:
+    if status.lower() == "failed" and code == BOUNCE_CODE:
+        return "bounced"
     return _FINAL.get(status.lower())

@@ -208,12 +208,12 @@ class Driven:
         assert response.status_code == 200, response.text
         return payload
 
-    def dlr(self, message, status="Delivered"):
+    def dlr(self, message, status="Delivered", code=0):
         """A delivery report for an MT recorded by the provider mocks."""
         provider = message["provider"]
         if provider == "sinch":
             payload = {"type": "recipient_delivery_report_sms", "batch_id": message["id"],
-                       "recipient": message["to"].lstrip("+"), "code": 0, "status": status, "at": self.now()}
+                       "recipient": message["to"].lstrip("+"), "code": code, "status": status, "at": self.now()}
         elif provider == "cm":
             code = {"Delivered": "2", "Failed": "3", "Rejected": "1"}.get(status, status)
             payload = {"messages": {"msg": {"received": self.now()[:19], "to": message["to"],

@@ -32,6 +32,14 @@ def test_bounce_reported_by_the_provider_sets_the_phone_bounced(p):
     assert p.send_one(customer)["reason"] == "phone_bounced"
 
 
+def test_sinch_failed_with_the_bounce_code_is_a_bounce(p):
+    customer = p.customer()
+    p.send_one(customer)
+    p.dlr(p.providers.sent[0], "Failed", code=63)
+    assert p.get_customer(customer["id"])["mobile_phone_status"] == "bounced"
+    assert p.campaign_events(customer["id"])[-1]["status"] == "failed"
+
+
 def test_a_plain_failure_keeps_the_phone_active(p):
     customer = p.customer()
     p.send_one(customer)
