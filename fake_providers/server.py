@@ -3,6 +3,7 @@ demo account per provider and a banner of base URLs and ready-to-paste SDK setti
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 
 import uvicorn
@@ -34,13 +35,29 @@ def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) 
     return "\n".join(lines)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket (bound before the banner, so a busy port fails first)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
         log_level: str = "warning") -> None:
+    """Serve every provider fake and the control API on host:port until interrupted."""
     network = Network()
     app = create_app(network)
     demos = add_demo_accounts(network) if demo else {}
-    print(banner(network, demos, f"http://{host}:{port}"), flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    sock = bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    print(banner(network, demos, f"http://{shown}:{sock.getsockname()[1]}"), flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> int:
