@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import config as config_module
@@ -182,7 +182,10 @@ async def _send_one(ws, kind, customer, request, sender, provider, max_parts, ca
     template = request["body"]
     if customer is not None and customer.language in versions and not ws.broken("language_versions_ignored"):
         template = versions[customer.language]
-    rendered = _render(template, customer)
+    try:
+        rendered = _render(template, customer)
+    except TemplateError as error:
+        return _outcome(customer_id, phone, "failed", "render_error", f"personalization failed: {error}")
     body = shorten(ws, rendered, links)
     counted = body
     if ws.broken("seg_counted_before_render"):

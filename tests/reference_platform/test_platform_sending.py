@@ -204,3 +204,10 @@ def test_invalid_send_requests_list_every_problem(p):
     response = p.send_raw(kind="broadcast", body=None, customer_ids=["nobody"], max_parts=0, provider="twilio")
     assert response.status_code == 422
     assert {"kind", "body", "customer_ids[0]", "max_parts", "provider"} <= {e["path"] for e in response.json()["errors"]}
+
+
+def test_personalization_failure_fails_that_recipient_only(p):
+    bad = p.customer(attributes={"first_name": "Ana"})
+    outcomes = p.send([bad], "Hi {{ first_name.missing.deeper }}")
+    assert (outcomes[0]["status"], outcomes[0]["reason"]) == ("failed", "render_error")
+    assert p.send_raw(customer_ids=[bad["id"]], body="Hi {{ first_name").status_code == 422
