@@ -187,16 +187,23 @@ def _find_placeholder_line(text: str, name: str) -> int | None:
 
 
 def _most_specific(errors):
-    """The deepest error; for a oneOf/anyOf, the deepest of its sub-errors."""
+    """The deepest error; for a oneOf/anyOf, the deepest of its sub-errors, unless the schema explains itself."""
     error = errors[0]
-    while error.context:
+    while error.context and not _explains(error.schema):
         error = sorted(error.context, key=lambda e: (-len(e.absolute_path), e.message))[0]
     return error
+
+
+def _explains(schema) -> bool:
+    """Schemas whose description is an error message ("must be ...")."""
+    return isinstance(schema, dict) and str(schema.get("description", "")).startswith("must ")
 
 
 def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties" and error.absolute_path and isinstance(error.absolute_path[-1], int):
         return f"unknown step: {error.message}"
+    if _explains(error.schema) and error.validator in ("pattern", "oneOf", "type"):
+        return f"{error.instance!r} {error.schema['description']}"
     return error.message
 
 
