@@ -142,10 +142,11 @@ class ProviderBackend:
                                              (self.name, message.account))
 
     async def emit(self, account: str, kind: str, url: str | None, payload: Any,
-                   signer: Signer | None = None) -> Callback:
-        """Journal an MO or DLR (`kind` "mo" | "dlr") and deliver it with the retry policy."""
+                   signer: Signer | None = None, policy: RetryPolicy | None = None) -> Callback:
+        """Journal an MO or DLR (`kind` "mo" | "dlr") and deliver it with the retry policy
+        (`policy` where a provider retries its kinds of callback differently)."""
         callback = self.network.outbox.create(self.name, account, kind, url, payload,
-                                              self.retry_policy, signer)
+                                              policy or self.retry_policy, signer)
         self.network.journal.record(self.name, account, kind, self.network.clock.now(),
                                     callback_id=callback.id, url=url, payload=payload)
         return await self.network.outbox.send(callback)
