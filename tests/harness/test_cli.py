@@ -1,0 +1,134 @@
+"""`smsproof` end to end: certify passes the reference, fails a mutant, works by URL; error paths."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from harness import servers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def smsproof(*args, cwd=None, timeout=120):
+    env = {**os.environ, "CI": "true"}
+    return subprocess.run([sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())", *args],
+                          capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout, env=env)
+
+
+def _run_dir(reports: Path) -> Path:
+    (run,) = list(reports.iterdir())
+    return run
+
+
+def test_certify_with_no_platform_argument_passes_the_reference(tmp_path):
+    done = smsproof("certify", "--reports", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CERTIFIED reference" in done.stdout
+    run = _run_dir(tmp_path)
+    assert sorted(p.name for p in run.iterdir()) == ["junit.xml", "report.html", "report.json"]
+    report = json.loads((run / "report.json").read_text())
+    assert report["summary"]["certified"] and report["summary"]["FAILED"] == 0
+    assert report["platform"]["capabilities"]["clock"] == "drivable"
+    assert all(len(digest) == 64 for digest in report["files"]["scenarios"].values())
+    assert any(p.endswith("catalogue.yaml") for p in report["files"]["catalogue"])
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    assert verdicts["DUP-CAP-10"] == "PASSED" and verdicts["KW-PREFIX"] == "PASSED"
+    assert set(verdicts.values()) <= {"PASSED", "NOT CHECKED"}
+    assert "CERTIFIED" in (run / "report.html").read_text()
+
+
+def test_certify_fails_a_mutant_on_the_requirement_it_breaks(tmp_path):
+    done = smsproof("certify", "--mutant", "incoming_to_oldest_profile", "--reports", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILED DUP-INCOMING-ONE (MUST, blocking)" in done.stdout
+    run = _run_dir(tmp_path)
+    report = json.loads((run / "report.json").read_text())
+    assert report["summary"]["blocking_failures"] == ["DUP-INCOMING-ONE"]
+    failed = [s for s in report["scenarios"] if s["verdict"] == "FAILED"]
+    assert failed and all(s["exchanges"] and s["timeline"] and s["failed_step"] for s in failed)
+    html = (run / "report.html").read_text()
+    assert "NOT CERTIFIED" in html and "incoming-to-last-sms-profile" in html and "HTTP exchanges" in html
+    assert 'failures="' in (run / "junit.xml").read_text()
+
+
+def test_certify_by_url_against_a_separate_platform_process(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())",
+                                "platform", "--port", str(port)], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):  # wait for the separate process to listen
+            try:
+                httpx.get(f"{url}/driver/v1/capabilities", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads((_run_dir(tmp_path) / "report.json").read_text())
+        assert report["platform"]["url"] == url and report["summary"]["certified"]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_an_invalid_scenario_file_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\ntitle: Bad\nrequirements: [KW-CASE]\nwhen:\n  - advanse: 1h\n")
+    done = smsproof("certify", "--scenarios", str(bad), "--reports", str(tmp_path / "r"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"smsproof: error: invalid scenario: {bad}:5: when[0]: unknown step: " \
+                                  "Additional properties are not allowed ('advanse' was unexpected)"
+
+
+def test_an_unreachable_platform_is_one_line_and_exit_3(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"smsproof: error: the platform at {url} is unreachable")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_capability_is_one_line_and_exit_4(tmp_path):
+    capabilities = {"name": "tiny", "version": "0", "providers": ["sinch"], "profiles": ["opt_out_keywords"],
+                    "clock": "real", "workspaces": True}
+    app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: JSONResponse(capabilities))])
+    with servers.serve(lambda _url: app, "tiny-platform") as url:
+        done = smsproof("certify", "--platform", url, "--profile", "contact_centre", "--reports", str(tmp_path))
+    assert done.returncode == 4
+    assert done.stderr.strip() == ("smsproof: error: the platform does not offer profile 'contact_centre' "
+                                   "(it offers: opt_out_keywords)")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["certify", "--platform", "nope"], "unknown platform 'nope'"),
+    (["certify", "--mutant", "nope"], "platform 'reference' has no mutant 'nope'"),
+    (["certify", "--profile", "nope"], "unknown profile 'nope'"),
+    (["selftest", "--mutant", "nope"], "platform 'reference' has no mutant 'nope'"),
+])
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
+    done = smsproof(*args, "--reports", str(tmp_path)) if args[0] == "certify" else smsproof(*args)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"smsproof: error: {message}") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_selftest_detects_the_selected_mutants_by_their_requirement():
+    done = smsproof("selftest", "--mutant", "dup_no_cap", "--mutant", "kw_match_anywhere",
+                    "--mutant", "confirmation_mandatory_ignored")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("reference: PASSED")
+    assert "dup_no_cap" in done.stdout and "detection score: 3/3 (100%)" in done.stdout
