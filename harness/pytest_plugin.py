@@ -23,7 +23,7 @@ import pytest
 from harness import catalogue, servers
 from harness.exchanges import Unreachable
 from harness.scenario.loader import Scenario, ScenarioError, load_file
-from harness.scenario.runner import FAILED, NOT_APPLICABLE, PASSED, Environment, ScenarioResult, run_scenario
+from harness.scenario.runner import FAILED, NOT_APPLICABLE, PASSED, Clocks, Environment, ScenarioResult, run_scenario
 
 _SESSION = pytest.StashKey["SmsproofSession"]()
 
@@ -204,26 +204,6 @@ def smsproof_workspace(smsproof_env: Environment):
     workspace = smsproof_env.driver.create_workspace()
     yield workspace
     workspace.delete()
-
-
-class Clocks:
-    """The workspace's clock and the fakes' clock, moved together (platform first)."""
-
-    def __init__(self, workspace, fakes):
-        self.workspace, self.fakes = workspace, fakes
-
-    def set(self, now: str) -> str:
-        moved = self.workspace.set_clock(now)["now"]
-        self.fakes.set_clock(moved)
-        return moved
-
-    def advance(self, seconds: float) -> dict:
-        moved = self.workspace.advance_clock(seconds)
-        self.fakes.advance_clock(seconds)
-        return moved
-
-    def now(self) -> str:
-        return self.workspace.clock()["now"]
 
 
 @pytest.fixture

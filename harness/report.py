@@ -3,7 +3,7 @@
 A requirement is FAILED when any of its checks failed (blocking when one failed at MUST level),
 PASSED when at least one check passed and none failed, NOT APPLICABLE when its profile is not
 offered or not selected, and NOT CHECKED when no check of the suite ran for it. Nothing without a
-passing check is ever reported PASSED.
+passing check is ever reported PASSED. The HTTP exchanges and timelines are kept for failures only.
 """
 
 from __future__ import annotations

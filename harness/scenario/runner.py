@@ -70,6 +70,27 @@ class Environment:
         self.fakes.close()
 
 
+class Clocks:
+    """A workspace's clock and the fakes' clock, moved together: the platform first (its scheduled
+    work, such as the hourly batch, runs), then the fakes (due delivery reports and callbacks)."""
+
+    def __init__(self, workspace: Workspace, fakes: Fakes):
+        self.workspace, self.fakes = workspace, fakes
+
+    def set(self, now: str) -> str:
+        moved = self.workspace.set_clock(now)["now"]
+        self.fakes.set_clock(moved)
+        return moved
+
+    def advance(self, seconds: float) -> dict:
+        moved = self.workspace.advance_clock(seconds)
+        self.fakes.advance_clock(seconds)
+        return moved
+
+    def now(self) -> str:
+        return self.workspace.clock()["now"]
+
+
 @dataclass
 class StepRecord:
     section: str
@@ -251,9 +272,9 @@ class ScenarioRun:
             config["inbound_numbers"] = [
                 {"number": n["number"], "type": n["type"], "provider": n["provider"],
                  **({"provider_keywords": n["keywords"]} if n.get("keywords") else {})} for n in numbers]
+        self.clocks = Clocks(self.ws, self.env.fakes)
         if self.env.capabilities.get("clock") == "drivable":
-            self.now = self.ws.set_clock(given.get("clock", DEFAULT_CLOCK))["now"]
-            self.env.fakes.set_clock(self.now)
+            self.now = self.clocks.set(given.get("clock", DEFAULT_CLOCK))
         self.ws.put_config(config)
         for customer in given.get("customers", []):
             self.step_create_customer(customer)
@@ -366,16 +387,13 @@ class ScenarioRun:
         self.fault_ids.append(self.env.fakes.add_fault(fault).get("id"))
 
     def _advance(self, delta: float) -> None:
-        """Platform first (its scheduled work runs), then the fakes (due callbacks are delivered)."""
-        moved = self.ws.advance_clock(delta)
-        self.now = moved["now"]
-        self.env.fakes.advance_clock(delta)
+        self.now = self.clocks.advance(delta)["now"]
 
     def step_advance(self, duration) -> None:
         self._advance(seconds(duration))
 
     def step_advance_to(self, moment: str) -> None:
-        delta = (parse_time(moment) - parse_time(self.now or self.ws.clock()["now"])).total_seconds()
+        delta = (parse_time(moment) - parse_time(self.now or self.clocks.now())).total_seconds()
         if delta < 0:
             raise ScenarioAuthoringError(f"advance_to {moment} is before the platform clock {self.now}")
         self._advance(delta)

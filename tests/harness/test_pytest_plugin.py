@@ -1,0 +1,48 @@
+"""The pytest plugin: inert unless pointed at scenarios; fixtures for users' suites."""
+
+from pathlib import Path
+
+pytest_plugins = ["pytester"]
+
+SCENARIO = (Path(__file__).resolve().parents[2] / "scenarios" / "duplicates" / "eleven-profiles-cap-10.yaml").read_text()
+
+
+def test_yaml_is_not_collected_unless_the_directory_is_given(pytester):
+    pytester.makefile(".yaml", eleven=SCENARIO)
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    assert pytester.runpytest_subprocess("-p", "no:cacheprovider").parseoutcomes() == {"passed": 1}
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}")
+    result.assert_outcomes(passed=2)
+
+
+def test_a_failing_scenario_is_reported_with_its_step_and_requirement(pytester):
+    pytester.makefile(".yaml", eleven=SCENARIO.replace("count: 10}", "count: 11}"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
+                                           "-m", "requirement")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*FAILED: With eleven profiles*", "*requirements: DUP-CAP-10*",
+                                 "*at then?0?.events (line 29): expected 11 events*, found 10"])
+
+
+def test_fixtures_give_a_workspace_and_clocks_that_move_together(pytester):
+    pytester.makepyfile(test_user="""
+import pytest
+
+@pytest.mark.requirement("OPT-BATCH-HOURLY")
+def test_clock(smsproof_workspace, smsproof_clock, smsproof_fakes, smsproof_capabilities):
+    assert smsproof_capabilities["clock"] == "drivable"
+    assert smsproof_clock.set("2026-01-05T10:20:00.000Z") == "2026-01-05T10:20:00.000Z"
+    moved = smsproof_clock.advance(2400)
+    assert moved["now"] == "2026-01-05T11:00:00.000Z"
+    assert smsproof_fakes.clock()["now"] == "2026-01-05T11:00:00.000Z"
+    assert smsproof_workspace.events() == []
+""")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_not_applicable_scenarios_are_skipped_not_passed(pytester):
+    pytester.makefile(".yaml", eleven=SCENARIO)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
+                                           "--smsproof-profile=contact_centre", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*NOT APPLICABLE: profile opt_out_keywords not selected*"])
