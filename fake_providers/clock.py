@@ -23,8 +23,9 @@ def utcnow() -> datetime:
 
 def iso_millis(moment: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the control API's and Sinch's wire format."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.utcoffset():
+        moment = moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -35,14 +36,14 @@ def parse_iso(text: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-@dataclass(order=True)
+@dataclass
 class ScheduledEvent:
     due: datetime
     seq: int
-    label: str = field(compare=False)
-    action: Action = field(compare=False, repr=False)
-    scope: tuple[str, str] | None = field(default=None, compare=False)  # (provider, account)
-    cancelled: bool = field(default=False, compare=False)
+    label: str
+    action: Action = field(repr=False)
+    scope: tuple[str, str] | None = None  # (provider, account)
+    cancelled: bool = False
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -51,7 +52,7 @@ class ScheduledEvent:
 class Clock:
     def __init__(self) -> None:
         self._virtual_now: datetime | None = None
-        self._queue: list[ScheduledEvent] = []
+        self._queue: list[tuple[datetime, int, ScheduledEvent]] = []  # a heap
         self._seq = itertools.count()
         self._wakeup: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
@@ -76,7 +77,7 @@ class Clock:
     def call_at(self, due: datetime, action: Action, label: str,
                 scope: tuple[str, str] | None = None) -> ScheduledEvent:
         event = ScheduledEvent(due, next(self._seq), label, action, scope)
-        heapq.heappush(self._queue, event)
+        heapq.heappush(self._queue, (due, event.seq, event))
         self._poke()
         return event
 
@@ -85,7 +86,7 @@ class Clock:
         return self.call_at(self.now() + timedelta(seconds=seconds), action, label, scope)
 
     def pending(self) -> list[ScheduledEvent]:
-        return sorted(e for e in self._queue if not e.cancelled)
+        return [e for _, _, e in sorted(self._queue) if not e.cancelled]
 
     async def advance(self, seconds: float) -> int:
         """Move virtual time forward (switching to virtual time if needed); fire what comes due."""
@@ -94,8 +95,8 @@ class Clock:
                 self._virtual_now = utcnow()
             target = self._virtual_now + timedelta(seconds=seconds)
             fired = 0
-            while self._queue and self._queue[0].due <= target:
-                event = heapq.heappop(self._queue)
+            while self._queue and self._queue[0][0] <= target:
+                event = heapq.heappop(self._queue)[2]
                 if event.cancelled:
                     continue
                 self._virtual_now = max(self._virtual_now, event.due)
@@ -108,8 +109,8 @@ class Clock:
         """Fire the events already due at `now()`."""
         fired = 0
         async with self._guard():
-            while self._queue and self._queue[0].due <= self.now():
-                event = heapq.heappop(self._queue)
+            while self._queue and self._queue[0][0] <= self.now():
+                event = heapq.heappop(self._queue)[2]
                 if not event.cancelled:
                     await self._fire(event)
                     fired += 1
@@ -122,7 +123,7 @@ class Clock:
             await self.run_due()
             timeout = None
             if self._queue and self.mode == "real":
-                timeout = max(0.0, (self._queue[0].due - utcnow()).total_seconds())
+                timeout = max(0.0, (self._queue[0][0] - utcnow()).total_seconds())
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
             except asyncio.TimeoutError:
@@ -131,7 +132,7 @@ class Clock:
 
     def cancel_scope(self, provider: str | None = None, account: str | None = None) -> None:
         """Cancel the pending events of a provider/account (all of them when both are None)."""
-        for event in self._queue:
+        for _, _, event in self._queue:
             if provider is None or (event.scope and event.scope[0] == provider
                                     and (account is None or event.scope[1] == account)):
                 event.cancel()

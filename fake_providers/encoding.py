@@ -42,14 +42,12 @@ def ucs2_units(char: str) -> int:
     return len(char.encode("utf-16-le")) // 2
 
 
-def is_gsm(text: str) -> bool:
-    return all(gsm_septets(ch) is not None for ch in text)
-
-
 def segment(text: str) -> SegmentedText:
     """Encoding, unit count and parts of `text` (an empty text is one empty part)."""
-    encoding = GSM if is_gsm(text) else UCS2
-    widths = [gsm_septets(ch) if encoding == GSM else ucs2_units(ch) for ch in text]
+    widths = [gsm_septets(ch) for ch in text]
+    encoding = GSM
+    if None in widths:
+        encoding, widths = UCS2, [ucs2_units(ch) for ch in text]
     units = sum(widths)
     if units <= SINGLE_LIMIT[encoding]:
         return SegmentedText(encoding, units, (text,))

@@ -5,6 +5,7 @@ account leaves the others alone, so parallel tests do not see each other."""
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,26 @@ from .phones import same_number
 KINDS = ("mt_request", "mo", "dlr", "callback_attempt")
 STATUSES = ("Queued", "Dispatched", "Delivered", "Failed", "Expired", "Rejected", "Bounced",
             "Aborted", "Received")
+
+
+class RawBody:
+    """A request or response body kept as bytes on the hot path; decoded (JSON when it is
+    JSON) only when the journal is read."""
+    __slots__ = ("raw", "content_type")
+
+    def __init__(self, raw: bytes, content_type: str | None) -> None:
+        self.raw, self.content_type = raw, content_type
+
+    def decoded(self) -> Any:
+        if not self.raw:
+            return None
+        text = self.raw.decode("utf-8", "replace")
+        if self.content_type and "json" in self.content_type:
+            try:
+                return json.loads(text)
+            except ValueError:
+                pass
+        return text
 
 
 @dataclass
@@ -88,7 +109,8 @@ class Journal:
 
     def query(self, provider: str | None = None, account: str | None = None,
               kind: str | None = None) -> list[dict]:
-        return [e for e in self.entries
+        return [{k: v.decoded() if isinstance(v, RawBody) else v for k, v in e.items()}
+                for e in self.entries
                 if (provider is None or e["provider"] == provider)
                 and (account is None or e["account"] == account)
                 and (kind is None or e["kind"] == kind)]

@@ -2,12 +2,14 @@
 the `+`, `00` and bare international forms that providers accept interchangeably."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
 def digits_of(number: str) -> str:
     """The international digits of a number written `+CC...`, `00CC...` or `CC...`."""
-    text = "".join(ch for ch in number.strip() if not ch.isspace())
+    text = number.replace(" ", "").strip()
     if text.startswith("+"):
         return text[1:]
     if text.startswith("00"):
@@ -15,6 +17,7 @@ def digits_of(number: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65536)
 def to_e164(number: str) -> str | None:
     """`+CC...` for a possible international number in any of the three forms, else None."""
     digits = digits_of(number)

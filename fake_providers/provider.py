@@ -10,7 +10,6 @@ under `/{name}` and on its real host names.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any, Awaitable, Callable, ClassVar
 
@@ -22,9 +21,9 @@ from starlette.types import Receive, Scope, Send
 
 from .accounts import Account, OwnedNumber
 from .callbacks import Callback, RetryPolicy, Signer
-from .encoding import segment
+from .encoding import SegmentedText, segment
 from .handsets import Outcome
-from .journal import Message
+from .journal import Message, RawBody
 from .network import Network
 
 log = logging.getLogger("fake_providers")
@@ -47,18 +46,6 @@ class DroppedConnection(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [(b"content-length", b"64"), (DROP_HEADER.encode(), b"1")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-
-
-def body_for_journal(raw: bytes, content_type: str | None) -> Any:
-    if not raw:
-        return None
-    text = raw.decode("utf-8", "replace")
-    if content_type and "json" in content_type:
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text
 
 
 class ProviderBackend:
@@ -103,10 +90,11 @@ class ProviderBackend:
     # -- shared -----------------------------------------------------------------------------
     def record_mt(self, account: str, sender: str, recipient: str, body: str,
                   provider_message_id: str, batch_id: str | None = None,
-                  status: str = "Queued") -> Message:
-        """Journal an accepted MT message (encoding and segment count computed here)."""
+                  status: str = "Queued", parts: SegmentedText | None = None) -> Message:
+        """Journal an accepted MT message (encoding and segment count computed here unless
+        the provider already segmented the body)."""
         now = self.network.clock.now()
-        parts = segment(body)
+        parts = parts or segment(body)
         return self.network.journal.add_message(Message(
             id=str(ULID()),
             provider=self.name, account=account, direction="mt", sender=sender,
@@ -183,11 +171,12 @@ class ProviderBackend:
     def _journal_request(self, request: Request, raw: bytes, account: str | None, name: str,
                          response: Response | None, note: str | None = None) -> None:
         entry: dict[str, Any] = {
-            "endpoint": name, "method": request.method, "path": request.url.path,
-            "query": request.url.query, "status": response.status_code if response else None,
-            "request_body": body_for_journal(raw, request.headers.get("content-type")),
-            "response_body": body_for_journal(getattr(response, "body", b""),
-                                              response.media_type if response else None),
+            "endpoint": name, "method": request.method, "path": request.scope["path"],
+            "query": request.scope["query_string"].decode("latin-1"),
+            "status": response.status_code if response else None,
+            "request_body": RawBody(raw, request.headers.get("content-type")),
+            "response_body": RawBody(getattr(response, "body", b""),
+                                     response.media_type if response else None),
         }
         if note:
             entry["note"] = note

@@ -38,7 +38,7 @@ def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) 
 def bind(host: str, port: int) -> socket.socket:
     """The listening socket (bound before the banner, so a busy port fails first)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then disables Nagle
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

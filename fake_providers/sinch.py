@@ -306,7 +306,8 @@ class Backend(ProviderBackend):
             shown = text if text is not None else request["body"]
             parts = (segment(shown) if request["type"] == "mt_text"
                      else SegmentedText("BINARY", 140, (shown,)))
-            message = self.record_mt(batch.account, request["from"], msisdn, shown, batch.id, batch.id)
+            message = self.record_mt(batch.account, request["from"], msisdn, shown, batch.id,
+                                     batch.id, parts=parts if parts.encoding != "BINARY" else None)
             recipient = Recipient(msisdn, shown, parts, message, at=batch.created_at)
             if text is None:
                 self._abort(recipient, 405)

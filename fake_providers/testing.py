@@ -138,7 +138,7 @@ def fake_providers() -> Iterator[FakeProviders]:
 @contextlib.contextmanager
 def running_server(app, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve `app` with uvicorn on an ephemeral port of `host` in a thread; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # see server.bind
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

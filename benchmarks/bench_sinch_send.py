@@ -1,0 +1,200 @@
+"""Single-recipient Sinch sends against `python -m fake_providers` (the server `smsproof serve`
+starts), journal on: sends per second at saturation, and latency percentiles at a fixed rate.
+
+    python benchmarks/bench_sinch_send.py [--seconds 5] [--connections 16] [--rate 1000]
+
+The server runs in its own process (one core); this process drives it over loopback with a lean
+HTTP/1.1 keep-alive client, so the client is not the bottleneck. Every loop is bounded in time.
+Aim (issue 2): >= 3,000 sends/s; p99 < 10 ms at 1,000 sends/s. uvicorn parses HTTP with
+httptools when it is installed (`pip install httptools`), else with the much slower pure-Python h11;
+the table says which one served.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ACCOUNT, TOKEN = "demo-service-plan", "demo-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    server = subprocess.Popen([sys.executable, "-m", "fake_providers", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_smsproof/health", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    raise SystemExit("the fake server did not start")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def send_request(port: int, n: int) -> bytes:
+    body = json.dumps({"to": [f"+3460{n % 10_000_000:07d}"], "from": "Shop",
+                       "body": f"Your code is {n % 10000:04d}"}).encode()
+    head = (f"POST /xms/v1/{ACCOUNT}/batches HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    return head + body
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> "Connection":
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def roundtrip(self, request: bytes) -> int:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def saturate(port: int, connections: int, seconds: float) -> tuple[int, list[float], int]:
+    """Closed loop: every connection sends as fast as answers come back."""
+    conns = [await Connection.open(port) for _ in range(connections)]
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def worker(conn: Connection) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status = await conn.roundtrip(send_request(port, next(counter)))
+            latencies.append(time.perf_counter() - started)
+            errors += status != 201
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in conns))
+    elapsed = time.perf_counter() - began
+    for conn in conns:
+        conn.close()
+    return int(len(latencies) / elapsed), latencies, errors
+
+
+async def paced(port: int, rate: int, seconds: float, connections: int) -> tuple[list[float], int]:
+    """Open loop: one send every 1/rate s, each on a free connection; latency from its due time."""
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await Connection.open(port))
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(n: int, due: float) -> None:
+        nonlocal errors
+        conn = await pool.get()
+        status = await conn.roundtrip(send_request(port, n))
+        latencies.append(time.perf_counter() - due)
+        errors += status != 201
+        pool.put_nowait(conn)
+
+    tasks = []
+    start = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        due = start + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(n, due)))
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 30)
+    while not pool.empty():
+        pool.get_nowait().close()
+    return latencies, errors
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(latencies, n=1000)
+    return {"p50": cuts[499] * 1000, "p90": cuts[899] * 1000, "p99": cuts[989] * 1000,
+            "max": max(latencies) * 1000}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rate", type=int, default=1000)
+    args = parser.parse_args()
+    port = free_port()
+    server = start_server(port)
+    try:
+        if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
+            cores = sorted(os.sched_getaffinity(0))
+            os.sched_setaffinity(server.pid, {cores[0]})  # the server gets one core
+            os.sched_setaffinity(0, set(cores[1:]))
+        asyncio.run(saturate(port, 4, 1.0))  # warm-up
+        cpu_before = cpu_seconds(server.pid)
+        rate, sat_latencies, sat_errors = asyncio.run(saturate(port, args.connections, args.seconds))
+        cpu_after = cpu_seconds(server.pid)
+        sends = rate * args.seconds
+        paced_latencies, paced_errors = asyncio.run(paced(port, args.rate, args.seconds, 64))
+        journal = json.load(urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/_smsproof/journal?kind=mt_request&account={ACCOUNT}"))
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    sat, pac = percentiles(sat_latencies), percentiles(paced_latencies)
+    rows = [
+        ("saturation", f"{args.connections} conns", f"{rate:,}/s", sat, sat_errors),
+        ("fixed rate", f"{args.rate:,}/s", f"{len(paced_latencies) / args.seconds:,.0f}/s", pac,
+         paced_errors),
+    ]
+    parser_name = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    print(f"Sinch single-recipient sends, journal on ({len(journal['entries']):,} requests "
+          f"journaled), uvicorn HTTP parser: {parser_name}")
+    if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
+        print(f"server CPU at saturation: {(cpu_after - cpu_before) / args.seconds:.0%} of one core, "
+              f"{sends / (cpu_after - cpu_before):,.0f} sends per server CPU-second")
+    print(f"{'run':<11} {'load':<10} {'sends':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'errors':>7}")
+    for name, load, sends, lat, errors in rows:
+        print(f"{name:<11} {load:<10} {sends:>9} {lat['p50']:>8.2f} {lat['p90']:>8.2f} "
+              f"{lat['p99']:>8.2f} {lat['max']:>8.2f} {errors:>7}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
