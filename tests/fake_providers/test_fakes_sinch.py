@@ -577,3 +577,47 @@ async def test_accounts_do_not_see_each_others_batches(sinch):
 async def test_expire_at_default_is_three_days_after_send_at(sinch):
     sent = (await send(sinch, send_at="2026-01-06T10:00:00Z")).json()
     assert parse_iso(sent["expire_at"]) - parse_iso(sent["send_at"]) == timedelta(days=3)
+
+
+async def test_binary_batches(sinch):
+    body = base64.b64encode(b"\x01\x02hello").decode()
+    sent = await send(sinch, type="mt_binary", body=body, udh="050003010201")
+    assert sent.status_code == 201 and sent.json()["udh"] == "050003010201"
+    assert sent.json()["type"] == "mt_binary"
+    no_udh = await send(sinch, type="mt_binary", body=body)
+    assert no_udh.status_code == 400 and no_udh.json()["code"] == "syntax_constraint_violation"
+    too_long = await send(sinch, type="mt_binary", body=base64.b64encode(b"x" * 140).decode(),
+                          udh="050003010201")
+    assert too_long.status_code == 400
+    not_base64 = await send(sinch, type="mt_binary", body="%%%", udh="00")
+    assert not_base64.json()["code"] == "syntax_invalid_parameter_format"
+
+
+async def test_an_internal_failure_is_a_sinch_500_body_not_a_traceback(sinch, app, monkeypatch):
+    backend = app.state.network.providers["sinch"]
+
+    def broken(account, query):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(backend, "list_batches", broken)
+    response = await sinch.get(f"{BASE}/batches", headers=AUTH)
+    assert response.status_code == 500
+    assert response.json() == {"code": "internal_error", "text": "Internal error"}
+
+
+async def test_dlr_entries_are_journaled_per_account(sinch):
+    await send(sinch, delivery_report="per_recipient_final")
+    await send(sinch, plan="SP2", token="T2", delivery_report="per_recipient_final")
+    await advance(sinch, 5)
+    entries = (await sinch.get("/_smsproof/journal", params={"kind": "dlr", "account": "SP2"})).json()
+    [entry] = entries["entries"]
+    assert entry["url"] == "http://platform/SP2/dlr" and entry["payload"]["status"] == "Delivered"
+
+
+async def test_wildcard_faults_and_probability(sinch):
+    await sinch.post("/_smsproof/faults", json={"provider": "*", "endpoint": "*", "kind": "status",
+                                                "status": 500, "probability": 0.5, "seed": 7})
+    statuses = [(await send(sinch)).status_code for _ in range(20)]
+    assert set(statuses) == {201, 500}
+    [fault] = (await sinch.get("/_smsproof/faults")).json()["faults"]
+    assert fault["fired"] == statuses.count(500)
