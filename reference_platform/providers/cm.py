@@ -4,10 +4,10 @@
 from ..timeutil import parse
 from . import Inbound, Malformed, ProviderError, Report, json_or_text, post_with_retry
 
-# [STATUS] of the status report template: 0 accepted, 1 rejected, 2 delivered, 3 failed.
+# [STATUS] of the status report template: 0 accepted, 1 rejected, 2 delivered, 3 failed; a failure's
+# [STATUSDESCRIPTION] (`errorCode`) tells expiry (6) and unknown subscriber (9, a bounce) apart.
 _STATUS_CODES = {"1": "rejected", "2": "delivered", "3": "failed"}
-_STATUS_NAMES = {"delivered": "delivered", "failed": "failed", "rejected": "rejected", "expired": "expired",
-                 "bounced": "bounced", "cancelled": "failed"}
+_FAILURES = {"6": "expired", "9": "bounced"}
 
 
 async def send(client, settings, outbound, broken) -> str:
@@ -72,10 +72,11 @@ def parse_dlr(payload) -> list[Report]:
         if not isinstance(entry, dict) or not isinstance(entry.get("reference"), str):
             raise Malformed("status report without reference")
         status = entry.get("status")
-        code = str(status.get("code", "")) if isinstance(status, dict) else str(status or "")
-        if code == "":
-            raise Malformed("status report without status code")
-        final = _STATUS_CODES.get(code) or _STATUS_NAMES.get(code.lower())
+        if not isinstance(status, dict) or str(status.get("code", "")) not in ("0", *_STATUS_CODES):
+            raise Malformed("status report without a status code")
+        final = _STATUS_CODES.get(str(status["code"]))
+        if final == "failed":
+            final = _FAILURES.get(str(status.get("errorCode", "")), "failed")
         received = entry.get("received")
         try:
             at = parse(received) if received else None

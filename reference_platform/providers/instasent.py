@@ -4,7 +4,8 @@ from ..timeutil import parse
 from . import Inbound, Malformed, ProviderError, Report, json_or_text, post_with_retry
 
 _FINAL = {"delivered": "delivered", "failed": "failed", "error": "failed", "expired": "expired",
-          "rejected": "rejected", "canceled": "failed", "bounced": "bounced"}
+          "rejected": "rejected", "canceled": "failed"}
+BOUNCE_CODE = 4  # failed with code 4: the number no longer exists (the fakes' bounce)
 
 
 async def send(client, settings, outbound, broken) -> str:
@@ -30,7 +31,8 @@ def verify(headers, raw, settings, broken):
 
 
 def is_mo(payload) -> bool:
-    return isinstance(payload, dict) and isinstance(payload.get("message"), str) and "clientId" not in payload
+    """Inbound messages carry the text in `message`; delivery reports do not."""
+    return isinstance(payload, dict) and "message" in payload
 
 
 def _time(payload):
@@ -56,4 +58,7 @@ def parse_dlr(payload) -> list[Report]:
     status = payload.get("status")
     if not isinstance(status, str):
         raise Malformed("an Instasent DLR needs status")
-    return [Report(payload["id"], _FINAL.get(status.lower()), _time(payload), payload.get("to"))]
+    final = _FINAL.get(status.lower())
+    if final == "failed" and payload.get("code") == BOUNCE_CODE:
+        final = "bounced"
+    return [Report(payload["id"], final, _time(payload), payload.get("to"))]

@@ -9,7 +9,7 @@ from ..timeutil import parse
 from . import Forbidden, Inbound, Malformed, ProviderError, Report, json_or_text, post_with_retry, require
 
 _FINAL = {"delivered": "delivered", "failed": "failed", "expired": "expired", "rejected": "rejected",
-          "aborted": "failed", "cancelled": "failed", "deleted": "failed", "bounced": "bounced"}
+          "aborted": "failed", "cancelled": "failed", "deleted": "failed"}
 # Failed with this code: the handset no longer exists (the fakes' "bounced" outcome), a bounce.
 BOUNCE_CODE = 63
 

@@ -209,19 +209,22 @@ class Driven:
         return payload
 
     def dlr(self, message, status="Delivered", code=0):
-        """A delivery report for an MT recorded by the provider mocks."""
+        """A delivery report for an MT recorded by the provider mocks (a bounce: Sinch Failed/63,
+        CM Failed/errorCode 9, Instasent failed/4, as the fakes report it)."""
         provider = message["provider"]
         if provider == "sinch":
             payload = {"type": "recipient_delivery_report_sms", "batch_id": message["id"],
                        "recipient": message["to"].lstrip("+"), "code": code, "status": status, "at": self.now()}
         elif provider == "cm":
-            code = {"Delivered": "2", "Failed": "3", "Rejected": "1"}.get(status, status)
+            status_code = {"Delivered": "2", "Failed": "3", "Expired": "3", "Rejected": "1"}[status]
+            error_code = {"Expired": "6"}.get(status, str(code or ""))
             payload = {"messages": {"msg": {"received": self.now()[:19], "to": message["to"],
                                             "reference": message["reference"],
-                                            "status": {"code": code, "errorCode": "", "errorDescription": ""},
+                                            "status": {"code": status_code, "errorCode": error_code,
+                                                       "errorDescription": ""},
                                             "operator": "20404"}}}
         else:
-            payload = {"id": message["id"], "clientId": message["clientId"], "status": status.lower(), "code": 0,
+            payload = {"id": message["id"], "clientId": message["clientId"], "status": status.lower(), "code": code,
                        "eventAt": self.now()}
         response = self.post_webhook(provider, "dlr", payload)
         assert response.status_code == 200, response.text

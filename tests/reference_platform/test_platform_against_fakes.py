@@ -93,49 +93,54 @@ def sinch(servers):
     return RoundTrip(servers, "sinch")
 
 
-def test_campaign_delivered_and_tracked(sinch):
-    customer = sinch.customer()
-    outcome = sinch.send(customer, "Hello € " + "a" * 200)
+@pytest.fixture(params=["sinch", "cm", "instasent"])
+def any_provider(servers, request):
+    return RoundTrip(servers, request.param)
+
+
+def test_campaign_delivered_and_tracked(any_provider):
+    customer = any_provider.customer()
+    outcome = any_provider.send(customer, "Hello € " + "a" * 200)
     assert outcome["status"] == "enqueued"
-    [mt] = sinch.messages(direction="mt", to=PHONE)
+    [mt] = any_provider.messages(direction="mt", to=PHONE)
     assert mt["body"] == outcome["body"] and mt["from"] == "Shop"
     assert (mt["encoding"], mt["segment_count"]) == (outcome["encoding"], outcome["segment_count"]) == ("GSM", 2)
-    sinch.advance_platform(5)
-    sinch.advance_fakes(5)
-    assert [e["status"] for e in sinch.events(customer, None) if e["type"] == "campaign"] == ["enqueued", "delivered"]
-    assert sinch.ok(sinch.driver.get(f"{sinch.prefix}/customers/{customer['id']}/received"))["count"] == 1
+    any_provider.advance_platform(5)
+    any_provider.advance_fakes(5)
+    assert [e["status"] for e in any_provider.events(customer, None) if e["type"] == "campaign"] == ["enqueued", "delivered"]
+    assert any_provider.ok(any_provider.driver.get(f"{any_provider.prefix}/customers/{customer['id']}/received"))["count"] == 1
 
 
-def test_opt_out_reply_through_the_fake(sinch):
-    customer = sinch.customer()
-    sinch.send(customer)
-    sinch.advance_platform(20 * 60)
-    sinch.ok(sinch.fakes.post("/_smsproof/clock/advance", json={"seconds": 20 * 60}))
-    reply = sinch.inbound("Stop it")
+def test_opt_out_reply_through_the_fake(any_provider):
+    customer = any_provider.customer()
+    any_provider.send(customer)
+    any_provider.advance_platform(20 * 60)
+    any_provider.ok(any_provider.fakes.post("/_smsproof/clock/advance", json={"seconds": 20 * 60}))
+    reply = any_provider.inbound("Stop it")
     assert reply["callback"]["state"] == "delivered"
-    assert sinch.send(customer)["reason"] == "blacklisted"
-    moved = sinch.advance_platform(40 * 60)
+    assert any_provider.send(customer)["reason"] == "blacklisted"
+    moved = any_provider.advance_platform(40 * 60)
     assert moved["ran"] == ["consent_batch@2026-01-05T11:00:00.000Z"]
-    [reject] = [e for e in sinch.events(customer) if e["type"] == "consent" and e["source"] == "sms_reply"]
+    [reject] = [e for e in any_provider.events(customer) if e["type"] == "consent" and e["source"] == "sms_reply"]
     assert reject["timestamp"] == "2026-01-05T10:20:00.000Z" and reject["identification"] == PHONE
-    [incoming] = sinch.events(customer, "incoming_message")
+    [incoming] = any_provider.events(customer, "incoming_message")
     assert incoming["sender"] == PHONE and incoming["recipient"] == LONG_CODE and incoming["message"] == "Stop it"
-    assert sinch.send(customer)["reason"] == "consent_rejected"
+    assert any_provider.send(customer)["reason"] == "consent_rejected"
 
 
-def test_bounce_reported_by_the_fake(sinch):
-    customer = sinch.customer("+34600000004")
-    sinch.send(customer, kind="transactional", category=None)
-    sinch.advance_fakes(5)
-    state = sinch.ok(sinch.driver.get(f"{sinch.prefix}/customers/{customer['id']}"))
+def test_bounce_reported_by_the_fake(any_provider):
+    customer = any_provider.customer("+34600000004")
+    any_provider.send(customer, kind="transactional", category=None)
+    any_provider.advance_fakes(5)
+    state = any_provider.ok(any_provider.driver.get(f"{any_provider.prefix}/customers/{customer['id']}"))
     assert state["mobile_phone_status"] == "bounced"
 
 
-def test_help_process_replies_from_the_short_code(sinch):
-    sinch.ok(sinch.driver.put(f"{sinch.prefix}/config", json={"sms_processes": [
+def test_help_process_replies_from_the_short_code(any_provider):
+    any_provider.ok(any_provider.driver.put(f"{any_provider.prefix}/config", json={"sms_processes": [
         {"id": "h", "type": "help", "inbound_number": SHORT, "message": "Call us", "state": "started"}]}))
-    sinch.inbound("help", to=SHORT)
-    [reply] = sinch.messages(direction="mt", to=PHONE)
+    any_provider.inbound("help", to=SHORT)
+    [reply] = any_provider.messages(direction="mt", to=PHONE)
     assert (reply["from"], reply["body"]) == (SHORT, "Call us")
 
 
@@ -151,26 +156,28 @@ def test_signed_callbacks(sinch):
     assert len(sinch.events(customer, "incoming_message")) == 1
 
 
-def test_duplicated_callback_processed_once(sinch):
-    customer = sinch.customer()
-    sinch.ok(sinch.fakes.post("/_smsproof/faults", json={"provider": "sinch", "endpoint": "callback",
+def test_duplicated_callback_processed_once(any_provider):
+    customer = any_provider.customer()
+    any_provider.ok(any_provider.fakes.post("/_smsproof/faults", json={"provider": any_provider.provider, "endpoint": "callback",
                                                          "kind": "duplicate_callback", "times": 1}), 201)
-    sinch.inbound("hello")
-    attempts = sinch.ok(sinch.fakes.get("/_smsproof/journal", params={"provider": "sinch",
-                                                                        "kind": "callback_attempt"}))["entries"]
+    any_provider.inbound("hello")
+    attempts = any_provider.ok(any_provider.fakes.get("/_smsproof/journal", params={"provider": any_provider.provider,
+                                                                               "kind": "callback_attempt"}))["entries"]
     assert len(attempts) == 2
-    assert len(sinch.events(customer, "incoming_message")) == 1
+    assert len(any_provider.events(customer, "incoming_message")) == 1
 
 
-def test_provider_outage_is_retried(sinch):
-    sinch.ok(sinch.fakes.post("/_smsproof/faults", json={"provider": "sinch", "endpoint": "send", "kind": "status",
+def test_provider_outage_is_retried(any_provider):
+    any_provider.ok(any_provider.fakes.post("/_smsproof/faults", json={"provider": any_provider.provider, "endpoint": "send", "kind": "status",
                                                          "status": 503, "times": 2}), 201)
-    assert sinch.send(sinch.customer())["status"] == "enqueued"
-    assert len(sinch.messages(direction="mt")) == 1
+    assert any_provider.send(any_provider.customer())["status"] == "enqueued"
+    assert len(any_provider.messages(direction="mt")) == 1
 
 
-def test_provider_refusal_fails_the_send(sinch):
-    sinch.ok(sinch.driver.put(f"{sinch.prefix}/config", json={"providers": {"sinch": {"api_token": "wrong"}}}))
-    outcome = sinch.send(sinch.customer())
+def test_provider_refusal_fails_the_send(any_provider):
+    wrong = {"sinch": {"api_token": "wrong"}, "cm": {"product_token": "00000000-0000-0000-0000-0000000000ff"},
+             "instasent": {"token": "wrong"}}
+    any_provider.ok(any_provider.driver.put(f"{any_provider.prefix}/config", json={"providers": {any_provider.provider: wrong[any_provider.provider]}}))
+    outcome = any_provider.send(any_provider.customer())
     assert (outcome["status"], outcome["reason"]) == ("failed", "provider_error")
-    assert sinch.messages(direction="mt") == []
+    assert any_provider.messages(direction="mt") == []

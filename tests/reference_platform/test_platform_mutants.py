@@ -370,7 +370,7 @@ def _(p):
 def _(p):
     customer = p.customer()
     p.send_one(customer, provider="instasent")
-    p.dlr(p.providers.sent[0], "Bounced")
+    p.dlr(p.providers.sent[0], "Failed", code=4)
     return p.get_customer(customer["id"])["mobile_phone_status"]
 
 

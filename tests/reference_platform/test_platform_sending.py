@@ -99,10 +99,11 @@ def test_campaign_events_through_delivery(p):
     assert events[1]["timestamp"] == "2026-01-05T10:00:05.000Z"
 
 
+@pytest.mark.parametrize("provider", ["sinch", "cm", "instasent"])
 @pytest.mark.parametrize("status,event", [("Failed", "failed"), ("Expired", "expired"), ("Rejected", "rejected")])
-def test_failed_deliveries_are_tracked(p, status, event):
+def test_failed_deliveries_are_tracked(p, provider, status, event):
     customer = p.customer()
-    p.send_one(customer)
+    p.send_one(customer, provider=provider)
     p.dlr(p.providers.sent[0], status)
     assert p.campaign_events(customer["id"])[-1]["status"] == event
 

@@ -24,26 +24,21 @@ def test_subscription_status_newsletter_and_transactional(p, subscription, newsl
     assert p.send_one(customer, kind="transactional")["status"] == "enqueued"
 
 
-def test_bounce_reported_by_the_provider_sets_the_phone_bounced(p):
+@pytest.mark.parametrize("provider,code", [("sinch", 63), ("cm", 9), ("instasent", 4)])
+def test_bounce_reported_by_the_provider_sets_the_phone_bounced(p, provider, code):
     customer = p.customer()
-    p.send_one(customer, kind="transactional", provider="instasent")
-    p.dlr(p.providers.sent[0], "Bounced")
+    p.send_one(customer, kind="transactional", provider=provider)
+    p.dlr(p.providers.sent[0], "Failed", code=code)
     assert p.get_customer(customer["id"])["mobile_phone_status"] == "bounced"
+    assert p.campaign_events(customer["id"])[-1]["status"] == "failed"
     assert p.send_one(customer)["reason"] == "phone_bounced"
 
 
-def test_sinch_failed_with_the_bounce_code_is_a_bounce(p):
+@pytest.mark.parametrize("provider", ["sinch", "cm", "instasent"])
+def test_a_plain_failure_keeps_the_phone_active(p, provider):
     customer = p.customer()
-    p.send_one(customer)
-    p.dlr(p.providers.sent[0], "Failed", code=63)
-    assert p.get_customer(customer["id"])["mobile_phone_status"] == "bounced"
-    assert p.campaign_events(customer["id"])[-1]["status"] == "failed"
-
-
-def test_a_plain_failure_keeps_the_phone_active(p):
-    customer = p.customer()
-    p.send_one(customer)
-    p.dlr(p.providers.sent[0], "Failed")
+    p.send_one(customer, provider=provider)
+    p.dlr(p.providers.sent[0], "Failed", code=1)
     assert p.get_customer(customer["id"])["mobile_phone_status"] == "active"
 
 
