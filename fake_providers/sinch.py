@@ -298,16 +298,15 @@ class Backend(ProviderBackend):
         return batch
 
     def _add_recipients(self, batch: Batch, to: list[str]) -> None:
-        request, known = batch.request, {r.msisdn for r in batch.recipients}
+        request = batch.request
         for msisdn in dict.fromkeys(digits_of(t) for t in to):
-            if msisdn in known:
-                continue
             text = self.personalise(request, msisdn)
             shown = text if text is not None else request["body"]
+            # a binary message (<= 140 bytes with its UDH, checked by validate) is one part
             parts = (segment(shown) if request["type"] == "mt_text"
-                     else SegmentedText("BINARY", 140, (shown,)))
+                     else SegmentedText("BINARY", len(base64.b64decode(shown)), (shown,)))
             message = self.record_mt(batch.account, request["from"], msisdn, shown, batch.id,
-                                     batch.id, parts=parts if parts.encoding != "BINARY" else None)
+                                     batch.id, parts=parts)
             recipient = Recipient(msisdn, shown, parts, message, at=batch.created_at)
             if text is None:
                 self._abort(recipient, 405)

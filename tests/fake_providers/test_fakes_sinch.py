@@ -621,3 +621,9 @@ async def test_wildcard_faults_and_probability(sinch):
     assert set(statuses) == {201, 500}
     [fault] = (await sinch.get("/_smsproof/faults")).json()["faults"]
     assert fault["fired"] == statuses.count(500)
+
+
+async def test_binary_messages_are_journaled_as_one_binary_part(sinch):
+    await send(sinch, type="mt_binary", body=base64.b64encode(b"x" * 100).decode(), udh="0500030102")
+    [message] = (await sinch.get("/_smsproof/messages")).json()["messages"]
+    assert (message["encoding"], message["segment_count"]) == ("BINARY", 1)
