@@ -343,6 +343,9 @@ class Backend(ProviderBackend):
         self._ensure_not_dispatched(batch)
         if not isinstance(body, dict):
             raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
+        for name in ("to_add", "to_remove"):
+            if not isinstance(body.get(name, []), list):
+                raise invalid_format(name, body[name], "is not a list of MSISDNs")
         merged = {**batch.request, **{k: v for k, v in body.items() if k not in ("to_add", "to_remove")}}
         merged["to"] = [t for t in batch.request["to"] if not any(
             same_number(t, r) for r in body.get("to_remove") or [])] + list(body.get("to_add") or [])

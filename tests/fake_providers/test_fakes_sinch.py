@@ -627,3 +627,12 @@ async def test_binary_messages_are_journaled_as_one_binary_part(sinch):
     await send(sinch, type="mt_binary", body=base64.b64encode(b"x" * 100).decode(), udh="0500030102")
     [message] = (await sinch.get("/_smsproof/messages")).json()["messages"]
     assert (message["encoding"], message["segment_count"]) == ("BINARY", 1)
+
+
+async def test_update_validates_its_body(sinch):
+    sent = (await send(sinch, send_at="2026-01-05T12:00:00Z")).json()
+    url = f"{BASE}/batches/{sent['id']}"
+    assert (await sinch.post(url, headers=AUTH, json={"to_add": "+34600000012"})).status_code == 400
+    bad_msisdn = await sinch.post(url, headers=AUTH, json={"to_add": ["12"]})
+    assert bad_msisdn.json()["code"] == "syntax_invalid_parameter_format"
+    assert (await sinch.get(url, headers=AUTH)).json() == sent  # unchanged
