@@ -68,8 +68,12 @@ async def create_workspace(request: Request):
 
 
 async def delete_workspace(request: Request):
-    if request.app.state.workspaces.pop(request.path_params["ws"], None) is None:
+    state = request.app.state
+    ws = state.workspaces.pop(request.path_params["ws"], None)
+    if ws is None:
         return not_found(f"unknown workspace {request.path_params['ws']!r}")
+    for code in [code for code, link in state.links.items() if link["workspace"] is ws]:
+        del state.links[code]
     return Response(status_code=204)
 
 
