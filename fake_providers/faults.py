@@ -79,7 +79,11 @@ class Faults:
         if not 0.0 <= probability <= 1.0:
             raise FaultError("probability must be between 0 and 1")
         seed = spec.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise FaultError("seed must be an integer")
         endpoint = spec.get("endpoint") or "*"
+        if not isinstance(endpoint, str) or not isinstance(spec.get("account", ""), (str, type(None))):
+            raise FaultError("endpoint and account must be strings")
         if kind in CALLBACK_KINDS and endpoint not in ("callback", "*"):
             raise FaultError(f"{kind} applies to the 'callback' endpoint")
         fault = Fault(id=f"fault_{next(self._ids)}", provider=provider,

@@ -542,12 +542,14 @@ class Backend(ProviderBackend):
 
     def _window(self, query: dict) -> tuple[datetime, datetime]:
         now = self.network.clock.now()
-        try:
-            start = parse_iso(query["start_date"]) if query.get("start_date") else now - timedelta(days=1)
-            end = parse_iso(query["end_date"]) if query.get("end_date") else now
-        except ValueError:
-            raise invalid_format("start_date", query.get("start_date"), "is not a timestamp") from None
-        return max(start, now - timedelta(days=14)), end
+        bounds = {"start_date": now - timedelta(days=1), "end_date": now}
+        for name in bounds:
+            if query.get(name):
+                try:
+                    bounds[name] = parse_iso(query[name])
+                except ValueError:
+                    raise invalid_format(name, query[name], "is not a timestamp") from None
+        return max(bounds["start_date"], now - timedelta(days=14)), bounds["end_date"]
 
     # -- inbound ------------------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
