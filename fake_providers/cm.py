@@ -229,7 +229,7 @@ class Backend(ProviderBackend):
         if not isinstance(kind, str) or kind.lower() not in BODY_TYPES:
             raise Rejection(305, f"Body type '{kind}' is not supported (the fake sends AUTO and "
                                  "TEXT bodies).")
-        if body.get("dcs", msg.get("dcs", 0)) not in (0, 8):
+        if msg.get("dcs", 0) not in (0, 8):
             raise Rejection(305, "dcs must be 0 (GSM) or 8 (UCS2).")
         minimum = msg.get("minimumnumberofmessageparts", PARTS_RANGE[0])
         maximum = msg.get("maximumnumberofmessageparts", PARTS_RANGE[1])

@@ -204,7 +204,7 @@ class Backend(ProviderBackend):
             raise InstasentError(404, f"SMS '{sms_id}' not found")
         return sms
 
-    def list(self, account: Account, query: str) -> dict:
+    def list_sms(self, account: Account, query: str) -> dict:
         page, per_page = self.paging(query)
         found = list(reversed(self._sms.get(account.id, {}).values()))
         start = (page - 1) * per_page
@@ -303,7 +303,7 @@ def instasent_routes(backend: Backend) -> list[BaseRoute]:
     send = api("send", lambda request, account, body: {"entity": backend.send(account, body).entity()},
                201, takes_json=True)
     bulk = api("bulk", lambda request, account, body: backend.bulk(account, body), 201, takes_json=True)
-    listing = api("list", lambda request, account, body: backend.list(account, request.url.query))
+    listing = api("list", lambda request, account, body: backend.list_sms(account, request.url.query))
     get = api("get", lambda request, account, body: {
         "entity": backend.find(account, request.path_params["sms_id"]).entity()})
 
