@@ -29,7 +29,6 @@ class RetryPolicy:
     first_delay: float
     max_retries: int
     retry_statuses: Callable[[int], bool]
-    honour_retry_after: bool = False
 
     def delay(self, retry: int) -> float:
         return self.first_delay * 2 ** (retry - 1)

@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable, ClassVar
 
 from starlette.requests import Request
 from ulid import ULID
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
@@ -182,7 +182,3 @@ class ProviderBackend:
             entry["note"] = note
         self.network.journal.record(self.name, account, "mt_request", self.network.clock.now(),
                                     **entry)
-
-    @staticmethod
-    def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-        return JSONResponse(data, status, headers)
