@@ -225,7 +225,8 @@ def test_any_msg_element_gets_a_cm_answer(element):
     ("a" * 160, 1, True, 1), ("a" * 161, 1, False, 0), ("a" * 161, 2, True, 2),
     ("a" * 306, 2, True, 2), ("a" * 307, 2, False, 0), ("ç" * 70, 1, True, 1), ("ç" * 71, 1, False, 0),
     ("a" * 153 * 8, None, True, 8), ("a" * (153 * 8 + 1), None, False, 0),
-])
+], ids=["160-max1", "161-max1", "161-max2", "306-max2", "307-max2", "70ucs2-max1", "71ucs2-max1",
+        "8parts-default", "9parts-default"])
 async def test_maximum_number_of_message_parts(cm, text, maximum, accepted, parts):
     limits = {} if maximum is None else {"minimumNumberOfMessageParts": 1,
                                          "maximumNumberOfMessageParts": maximum}
