@@ -83,3 +83,22 @@ async def test_a_failing_event_does_not_stop_the_others():
 
 def test_wire_format_has_milliseconds_and_z():
     assert iso_millis(parse_iso("2026-01-05T10:00:00.123456+01:00")) == "2026-01-05T09:00:00.123Z"
+
+
+async def test_in_real_time_the_background_task_fires_due_events():
+    import asyncio
+    from fake_providers.clock import utcnow
+
+    clock = Clock()
+    fired = asyncio.Event()
+
+    async def mark():
+        fired.set()
+
+    ticker = asyncio.create_task(clock.run_forever())
+    try:
+        await asyncio.sleep(0)  # let the ticker start waiting
+        clock.call_at(utcnow() - timedelta(seconds=1), mark, "already due")
+        await asyncio.wait_for(fired.wait(), timeout=5)
+    finally:
+        ticker.cancel()
