@@ -25,6 +25,8 @@ Choices where CM's documentation is silent (providers.md §5, items 7 to 9):
   time of the status as `yyyy-MM-ddTHH:mm:ss` UTC, `to` the `00` form, `operator` empty.
 - Incoming messages: the JSON of §2.5 with `from.number` in `+` form, `to.number` the account's
   number, and `reference` / `groupings` of the account's last message to that phone.
+- Not simulated: 102 (insufficient balance; the fake keeps no balance) and 401-403 (spam filter,
+  blacklist, operator rejection at submission; a handset's rejection comes as a status report).
 - Retries on the fakes' clock: incoming messages every 5 minutes for 30 days on anything but 2xx
   (the documented "every 5 min, one month"); status reports every 5 minutes for 7 days.
 """
