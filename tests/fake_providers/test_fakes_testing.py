@@ -72,3 +72,11 @@ def test_drop_connection_fault_is_a_transport_error_in_process(fake_providers):
                    headers={"Authorization": "Bearer T"})
     assert httpx.post("https://us.sms.api.sinch.com/xms/v1/SP1/batches", json=SEND,
                       headers={"Authorization": "Bearer T"}).status_code == 201
+
+
+def test_every_provider_host_is_routed_to_its_fake(fake_providers):
+    for name, backend in fake_providers.network.providers.items():
+        for pattern in backend.hosts:
+            host = pattern.replace("*", "eu")
+            response = httpx.get(f"https://{host}/no-such-path")  # unrouted: no network here
+            assert response.status_code == 404, (name, host)
