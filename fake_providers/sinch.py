@@ -173,7 +173,7 @@ class Backend(ProviderBackend):
         token = secrets.token_urlsafe(32)
         expiry = self.network.clock.now() + timedelta(seconds=TOKEN_LIFETIME)
         self._tokens[token] = (account.id, expiry)
-        return {"access_token": token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME,
+        return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME,
                 "scope": ""}
 
     # -- batches ----------------------------------------------------------------------------
@@ -424,6 +424,9 @@ class Backend(ProviderBackend):
 
     async def _arrive(self, batch: Batch, recipient: Recipient, outcome: Outcome) -> None:
         now = self.network.clock.now()
+        if now > batch.expire_at:  # the handset answered too late: the message expired
+            outcome = Outcome("expired")
+            self.set_status(recipient.message, "Expired")
         recipient.status, recipient.code = OUTCOME_REPORT[outcome.outcome]
         recipient.at = recipient.operator_status_at = now
         await self._report_all(batch, [recipient])

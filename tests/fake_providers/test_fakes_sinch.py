@@ -636,3 +636,15 @@ async def test_update_validates_its_body(sinch):
     bad_msisdn = await sinch.post(url, headers=AUTH, json={"to_add": ["12"]})
     assert bad_msisdn.json()["code"] == "syntax_invalid_parameter_format"
     assert (await sinch.get(url, headers=AUTH)).json() == sent  # unchanged
+
+
+async def test_an_outcome_after_expire_at_is_expired(sinch):
+    await sinch.put("/_smsproof/outcomes/+34600000010", json={"outcome": "delivered",
+                                                              "delay_seconds": 7200})
+    sent = (await send(sinch, expire_at="2026-01-05T11:00:00Z")).json()
+    await advance(sinch, 7200)
+    report = (await sinch.get(f"{BASE}/batches/{sent['id']}/delivery_report/34600000010",
+                              headers=AUTH)).json()
+    assert (report["status"], report["code"]) == ("Expired", 61)
+    [message] = (await sinch.get("/_smsproof/messages")).json()["messages"]
+    assert message["status"] == "Expired"
