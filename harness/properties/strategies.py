@@ -1,0 +1,204 @@
+"""Hypothesis strategies for the property checks: the inputs of the seeds' rules and their edges.
+
+Each strategy draws what a real customer, configuration or campaign could contain and leaves the
+verdict to the oracle (harness/rules/): a strategy never decides what the platform must do.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime, timedelta
+
+import phonenumbers
+from hypothesis import strategies as st
+
+from fake_providers.encoding import PART_LIMIT, SINGLE_LIMIT
+from harness.rules import keywords as kw_rules
+from harness.rules.duplicates import Profile
+
+# -- opt-out keywords (001) ---------------------------------------------------------------------
+SEED_KEYWORDS = ("stop", "arret")  # 001: 'Example with opt-out keywords: "stop" (English), "arret" (French)'
+# Accented forms that unidecode folds back to the plain letter (KW-ACCENT).
+ACCENTED = {
+    "a": "àáâäãåā", "c": "çćč", "e": "èéêëēė", "i": "ìíîïī", "n": "ñń", "o": "òóôöõō", "r": "ŕř",
+    "s": "śšş", "t": "ťţ", "u": "ùúûüū", "y": "ýÿ", "z": "źžż",
+}
+COMBINING_ACUTE = "\u0301"  # "e" + U+0301 is "é" after NFKC
+WHITESPACE = (" ", "\t", "\n", "\r\n", "  ")
+LETTERS = string.ascii_lowercase
+# Words that follow a keyword in real replies ("stopwatches" is the seed's own example).
+TAILS = st.text(alphabet=LETTERS + string.digits + " !?.,'", max_size=15)
+
+
+def plain_keywords(min_size: int = 1, max_size: int = 20) -> st.SearchStrategy[str]:
+    """A keyword as a marketer types it: the seed's, or lowercase ASCII letters."""
+    return st.sampled_from(SEED_KEYWORDS) | st.text(alphabet=LETTERS, min_size=max(min_size, 3), max_size=max_size)
+
+
+@st.composite
+def case_variant(draw, word: str) -> str:
+    """`word` with every letter's case drawn independently (KW-CASE)."""
+    flips = draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
+    return "".join(c.upper() if flip else c.lower() for c, flip in zip(word, flips))
+
+
+@st.composite
+def accent_variant(draw, word: str) -> str:
+    """`word` with at least one letter accented, precomposed or with a combining mark (KW-ACCENT)."""
+    positions = [i for i, c in enumerate(word) if c.lower() in ACCENTED]
+    if not positions:
+        return word
+    chosen = draw(st.sets(st.sampled_from(positions), min_size=1))
+    out = []
+    for i, c in enumerate(word):
+        if i in chosen:
+            c = draw(st.sampled_from(ACCENTED[c.lower()]) | st.just(c + COMBINING_ACUTE))
+        out.append(c)
+    return "".join(out)
+
+
+@st.composite
+def leading_whitespace(draw, text: str) -> str:
+    """`text` after one or more whitespace characters, as a handset's autocorrect leaves it (KW-WHITESPACE)."""
+    return "".join(draw(st.lists(st.sampled_from(WHITESPACE), min_size=1, max_size=3))) + text
+
+
+@st.composite
+def non_matching_prefix(draw, keywords: list[str]) -> str:
+    """Words before a keyword that keep the reply from starting with any keyword ("Please ", "Gar")."""
+    prefix = draw(st.sampled_from(["Please ", "please ", "I said ", "Don't ", "Unsubscribe me ", "Gar", "b", "no "])
+                  | st.text(alphabet=LETTERS + " ", min_size=1, max_size=10))
+    if not kw_rules.normalize(prefix) or kw_rules.triggers_opt_out(prefix, keywords):
+        return "Please "
+    return prefix
+
+
+def keyword_lists(min_size: int = 95, max_size: int = 105, min_length: int = 17, max_length: int = 22):
+    """Keyword lists around the limits of 100 keywords x 20 characters (KW-LIMITS), all distinct."""
+    word = st.text(alphabet=LETTERS, min_size=min_length, max_size=max_length)
+    return st.lists(word, min_size=min_size, max_size=max_size, unique_by=kw_rules.normalize)
+
+
+# -- phones (PH-FORMS, CONF-*) ----------------------------------------------------------------------
+REGIONS = ("DE", "FR", "ES", "GB", "IT", "US", "NL", "PL", "SE", "BR")
+
+
+def mobile_number(region: str, serial: int) -> str:
+    """A valid mobile number of `region` in E.164, distinct per `serial` (0..999)."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    national = str(example.national_number)
+    # Vary the last three digits, avoiding the fakes' magic endings 0001-0004 (failed, expired...).
+    candidate = national[:-3] + f"{500 + serial % 500:03d}"
+    number = phonenumbers.parse(f"+{example.country_code}{candidate}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mobile_numbers(regions=REGIONS) -> st.SearchStrategy[str]:
+    return st.builds(mobile_number, st.sampled_from(regions), st.integers(0, 499))
+
+
+def written_as(e164: str, form: str) -> str:
+    """The number in form "+" (E.164), "00" (003's double zeroes) or "bare" (how providers report it)."""
+    digits = e164.removeprefix("+")
+    return {"+": "+" + digits, "00": "00" + digits, "bare": digits}[form]
+
+
+CUSTOMER_FORMS = st.sampled_from(["+", "00"])  # 003: a customer's phone in "00" or "+" form
+SENDER_FORMS = st.sampled_from(["+", "00", "bare"])
+
+
+# -- several profiles on one phone (DUP-*) -------------------------------------------------------
+@st.composite
+def send_histories(draw, max_profiles: int = 15) -> tuple[int, list[int]]:
+    """(profile count 0..15, the profiles sent to, in order): one SMS per send, sends one minute apart."""
+    count = draw(st.integers(0, max_profiles))
+    if count == 0:
+        return 0, []
+    sends = draw(st.lists(st.integers(0, count - 1), max_size=min(count + 2, 12)))
+    return count, sends
+
+
+def profiles_after(count: int, sends: list[int], ids: list[str], first_send: datetime) -> list[Profile]:
+    """The oracle's view of the profiles: creation order and when each last received an SMS."""
+    last = {index: first_send + timedelta(minutes=n) for n, index in enumerate(sends)}
+    return [Profile(ids[i], i, last.get(i)) for i in range(count)]
+
+
+# -- instants around the hourly batch (OPT-*, CONS-*) ---------------------------------------------
+def offsets_in_hour() -> st.SearchStrategy[float]:
+    """Seconds after a full hour for a reply: anywhere, with the edges (:00:00, :59:59.999) likely."""
+    return st.sampled_from([0.0, 0.001, 1799.5, 3599.0, 3599.999]) | st.integers(0, 3599_999).map(lambda ms: ms / 1000)
+
+
+def probe_delays() -> st.SearchStrategy[float]:
+    """Seconds after the reply at which the platform is observed: before, at and after the batch."""
+    return st.integers(0, 7200_000).map(lambda ms: ms / 1000)
+
+
+# -- confirmation policy by country (CONF-*) -------------------------------------------------------
+POLICIES = ("mandatory", "optional", "prohibited")
+
+
+@st.composite
+def confirmation_policies(draw) -> dict[str, str]:
+    """A confirmation_policy map over some of REGIONS (other countries are "optional")."""
+    regions = draw(st.lists(st.sampled_from(REGIONS), unique=True, max_size=len(REGIONS)))
+    return {r: draw(st.sampled_from(POLICIES)) for r in regions}
+
+
+# -- message bodies around segment boundaries (SEG-*) ---------------------------------------------
+GSM_BASIC = string.ascii_letters + string.digits + " .,!?-:;'\"@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¤%&()*+/<=>¡ÄÖÑÜ§¿äöñüà"
+GSM_EXTENSION = "€[]{}~^|\\"
+UCS2_BMP = "ąćęłńśźżčřšžőűğışțăâ" + "Привет" + "你好世界" + "αβ"  # outside GSM 03.38
+SURROGATE_PAIRS = "😀🎉🚀👍🏽𝄞"  # outside the BMP: 2 UTF-16 code units each
+BOUNDARY_OFFSETS = (-1, 0, 1)
+
+
+def boundary_units(encoding: str, parts: int) -> int:
+    """Units that fill exactly `parts` parts: 160 / 70 for one, 153 / 67 per part beyond."""
+    return SINGLE_LIMIT[encoding] if parts == 1 else PART_LIMIT[encoding] * parts
+
+
+@st.composite
+def gsm_body(draw, units: int, extension: bool = False) -> str:
+    """A GSM 03.38 body of exactly `units` septets; with `extension`, some characters count 2 (SEG-EXTENDED)."""
+    chars, used = [], 0
+    if extension and units >= 2:
+        chars, used = [draw(st.sampled_from(GSM_EXTENSION))], 2
+    while used < units:
+        if extension and units - used >= 2 and draw(st.integers(0, 3)) == 0:
+            chars.append(draw(st.sampled_from(GSM_EXTENSION)))
+            used += 2
+        else:
+            chars.append(draw(st.sampled_from(GSM_BASIC)))
+            used += 1
+    return "".join(draw(st.permutations(chars)))
+
+
+@st.composite
+def ucs2_body(draw, units: int, surrogates: bool = False) -> str:
+    """A body of exactly `units` UTF-16 code units with at least one non-GSM character (SEG-UNICODE)."""
+    chars, used = [draw(st.sampled_from(UCS2_BMP))], 1
+    while used < units:
+        if surrogates and units - used >= 2 and draw(st.integers(0, 2)) == 0:
+            chars.append(draw(st.sampled_from(SURROGATE_PAIRS)))
+            used += 2
+        else:
+            chars.append(draw(st.sampled_from(GSM_BASIC + UCS2_BMP)))
+            used += 1
+    return "".join(chars)
+
+
+@st.composite
+def boundary_bodies(draw, kind: str, parts=st.integers(1, 9)) -> str:
+    """A body one unit short of, exactly at, or one past a segment boundary of 1..9 parts.
+
+    `kind`: "gsm" (basic characters), "extended" (with extension characters), "ucs2", "surrogates".
+    """
+    encoding = "GSM" if kind in ("gsm", "extended") else "UCS2"
+    units = max(1, boundary_units(encoding, draw(parts)) + draw(st.sampled_from(BOUNDARY_OFFSETS)))
+    if kind == "gsm":
+        return draw(gsm_body(units))
+    if kind == "extended":
+        return draw(gsm_body(units, extension=True))
+    return draw(ucs2_body(units, surrogates=kind == "surrogates"))
