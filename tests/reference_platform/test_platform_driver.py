@@ -1,6 +1,6 @@
 """The driver API itself: capabilities, workspaces, configuration, clock, errors."""
 
-from conftest import BASE_CONFIG
+from driven_platform import BASE_CONFIG
 
 
 def test_capabilities(p):

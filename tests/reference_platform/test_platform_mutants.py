@@ -9,7 +9,7 @@ import pytest
 import respx
 from starlette.testclient import TestClient
 
-from conftest import BASE_CONFIG, Driven, ProviderMocks
+from driven_platform import BASE_CONFIG, Driven, ProviderMocks
 from reference_platform.adapter import platform as reference
 from reference_platform.mutants import MUTANTS
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import LONG_CODE
+from driven_platform import LONG_CODE
 
 PHONE = "+34600000001"
 BLACKLISTED = "Phone number is blacklisted by an opt-out keyword."

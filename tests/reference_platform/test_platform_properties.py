@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from conftest import BASE_CONFIG, Driven, ProviderMocks
+from driven_platform import BASE_CONFIG, Driven, ProviderMocks
 from fake_providers.encoding import segment as fakes_segment
 from reference_platform.adapter import platform as reference
 
