@@ -114,7 +114,7 @@ def send_histories(draw, max_profiles: int = 15) -> tuple[int, list[int]]:
     count = draw(st.integers(0, max_profiles))
     if count == 0:
         return 0, []
-    sends = draw(st.lists(st.integers(0, count - 1), max_size=min(count + 2, 12)))
+    sends = draw(st.lists(st.integers(0, count - 1), max_size=min(count + 1, 6)))
     return count, sends
 
 

@@ -1,0 +1,213 @@
+"""Opt-out replies (001) against the oracle: phone forms, duplicate profiles, the hourly batch.
+
+Every example is a fresh sandbox: customers, an opt-out reply through the Sinch fake, clock moves
+on both sides, then the platform's events, blacklist and send outcomes and the fakes' messages are
+compared with harness/rules/ (phones, duplicates, consent).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from harness.properties import strategies as s
+from harness.properties.sandbox import CATEGORY, LONG_CODE, START, Sandbox, two_way_config
+from harness.properties.settings import check_settings
+from harness.rules import consent, duplicates, phones
+from harness.scenario.matching import parse_time
+from harness.scenario.runner import CheckFailed
+
+OPT_OUT_REPLIES = st.sampled_from(["STOP", "Stop please", "stop", " arrêt", "ARRET merci", "stopwatches"])
+
+
+def reply_rejects(sandbox: Sandbox) -> list[dict]:
+    return [e for e in sandbox.events(type="consent") if e.get("source") == "sms_reply" and e.get("action") == "reject"]
+
+
+def incoming(sandbox: Sandbox) -> list[dict]:
+    return [e for e in sandbox.events(type="campaign") if e.get("status") == "incoming_message"]
+
+
+# -- PH-FORMS -------------------------------------------------------------------------------------
+@pytest.mark.requirement("PH-FORMS")
+@check_settings(12)
+@given(number=s.mobile_numbers(), stored=s.CUSTOMER_FORMS, sender=s.SENDER_FORMS)
+@example(number="+4915123456789", stored="00", sender="+")
+def test_phone_forms_are_one_identity(target, number, stored, sender):
+    """A customer stored as "+..." or "00..." is reached by a send and opted out by a reply from any form."""
+    with Sandbox(target) as sandbox:
+        sandbox.configure(two_way_config())
+        customer = sandbox.customer(s.written_as(number, stored))
+        outcome, = sandbox.send([customer], "Hello")
+        reached = sandbox.messages(direction="mt", to=number)
+        if outcome["status"] != "enqueued" or len(reached) != 1 or not phones.same_phone(reached[0]["to"], number):
+            raise CheckFailed(f"a send to a customer stored as {s.written_as(number, stored)!r} does not reach {number}",
+                              {"status": "enqueued", "messages to": number}, {"outcome": outcome, "messages": reached})
+        sandbox.reply(s.written_as(number, sender), "STOP")
+        sandbox.past_batch()
+        rejected = [e["customer_id"] for e in reply_rejects(sandbox)]
+        if rejected != [customer]:
+            raise CheckFailed(f"a reply from {s.written_as(number, sender)!r} does not opt out the customer stored as "
+                              f"{s.written_as(number, stored)!r}", [customer], rejected)
+
+
+# -- DUP-* ----------------------------------------------------------------------------------------
+def check_duplicates(target, history, form, aspect):
+    """`count` profiles on one phone, one SMS per send a minute apart, then STOP and the batch."""
+    count, sends = history
+    number = s.mobile_number("DE", 7)
+    with Sandbox(target) as sandbox:
+        sandbox.configure(two_way_config())
+        ids = [sandbox.customer(s.written_as(number, form)) for _ in range(count)]
+        first_send = sandbox.now
+        for index in sends:
+            sandbox.send([ids[index]], "News")
+            sandbox.advance(60)
+        sandbox.reply(number, "STOP")
+        sandbox.past_batch()
+        profiles = s.profiles_after(count, sends, ids, first_send)
+        rejected = sorted(e["customer_id"] for e in reply_rejects(sandbox))
+        got_incoming = [e["customer_id"] for e in incoming(sandbox)]
+        label = {p.id: f"profile{p.created_order}" for p in profiles}
+        show = lambda cids: sorted(label.get(c, c) for c in cids)  # noqa: E731
+        chosen = duplicates.unsubscribed(profiles)
+        if aspect == "cap" and len(set(rejected)) > duplicates.MAX_UNSUBSCRIBED:
+            raise CheckFailed(f"{count} profiles on one phone: {len(set(rejected))} unsubscribed", "at most 10",
+                              show(rejected))
+        if aspect == "selection" and not set(rejected) <= set(chosen):
+            raise CheckFailed(f"{count} profiles: unsubscribed profiles outside the 10 that most recently received "
+                              "an SMS, then the oldest", show(chosen), show(rejected))
+        if aspect == "all" and len(set(rejected)) < min(count, duplicates.MAX_UNSUBSCRIBED):
+            raise CheckFailed(f"{count} profiles on one phone: only {len(set(rejected))} unsubscribed",
+                              show(chosen), show(rejected))
+        if aspect == "all" and len(rejected) != len(set(rejected)):
+            raise CheckFailed("a profile got more than one consent reject for one reply and category",
+                              show(chosen), show(rejected))
+        if aspect == "incoming":  # to the profile that got the last SMS; with none, any one (oldest: SHOULD)
+            wanted = duplicates.incoming_profile(profiles)
+            if len(got_incoming) != (1 if count else 0) or (sends and got_incoming != [wanted]):
+                raise CheckFailed(f"{count} profiles, {len(sends)} sends: the incoming message must go to one profile"
+                                  + (", the one that received the last SMS" if sends else ""),
+                                  show([wanted] if wanted else []), show(got_incoming))
+
+
+DUPLICATE_ASPECTS = [
+    pytest.param("cap", marks=pytest.mark.requirement("DUP-CAP-10"), id="DUP-CAP-10"),
+    pytest.param("selection", marks=[pytest.mark.requirement("DUP-CAP-10"), pytest.mark.smsproof_level("SHOULD")],
+                 id="DUP-CAP-10-selection"),
+    pytest.param("all", marks=pytest.mark.requirement("DUP-ALL-UP-TO-10"), id="DUP-ALL-UP-TO-10"),
+    pytest.param("incoming", marks=pytest.mark.requirement("DUP-INCOMING-ONE"), id="DUP-INCOMING-ONE"),
+]
+
+
+@pytest.mark.parametrize("aspect", DUPLICATE_ASPECTS)
+@check_settings(6)
+@given(history=s.send_histories(), form=s.CUSTOMER_FORMS)
+@example(history=(12, [10, 11]), form="+")
+@example(history=(2, [0, 1]), form="00")
+def test_duplicate_profiles(target, aspect, history, form):
+    """0 to 15 profiles on the replying phone: at most 10 unsubscribed, all up to 10, the incoming message to one."""
+    check_duplicates(target, history, form, aspect)
+
+
+# -- OPT-*, CONS-FIELDS, IN-EVENT-FIELDS: instants around the hourly batch ---------------------------
+def fmt_ms(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def same_instant(observed, expected) -> bool:
+    return isinstance(observed, str) and parse_time(observed) == expected
+
+
+TIMELINE_ASPECTS = [
+    pytest.param(a, marks=pytest.mark.requirement(r), id=r) for a, r in [
+        ("blacklist", "OPT-BLACKLIST-IMMEDIATE"), ("before_batch", "OPT-ENQUEUE-FAILED"), ("batch", "OPT-BATCH-HOURLY"),
+        ("after_batch", "OPT-NO-SEND-AFTER"), ("consent_fields", "CONS-FIELDS"), ("incoming_fields", "IN-EVENT-FIELDS")]
+]
+
+
+@pytest.mark.parametrize("aspect", TIMELINE_ASPECTS)
+@check_settings(10)
+@given(offset_ms=s.offsets_in_hour().map(lambda seconds: round(seconds * 1000)), body=OPT_OUT_REPLIES,
+       data=st.data())
+def test_reply_relative_to_batch(target, aspect, offset_ms, body, data):
+    """A reply at any instant of the hour: blacklisted at once, enqueue_failed until the batch, events at the full hour."""
+    number = s.mobile_number("FR", 3)
+    with Sandbox(target, start=START + timedelta(milliseconds=offset_ms)) as sandbox:
+        sandbox.configure(two_way_config())
+        customer = sandbox.customer(number)
+        received_at = sandbox.now
+        sandbox.reply(number, body)
+        batch = consent.batch_time(received_at)
+        if aspect == "blacklist":
+            if number not in sandbox.blacklisted():
+                raise CheckFailed("the phone is not on the blacklist right after its opt-out reply", number,
+                                  sorted(sandbox.blacklisted()))
+            return
+        window_ms = round((batch - received_at).total_seconds() * 1000)
+        if aspect == "before_batch":
+            delay_ms = data.draw(st.integers(0, window_ms - 1), label="probe ms after the reply")
+        elif aspect in ("after_batch", "consent_fields", "incoming_fields"):
+            delay_ms = data.draw(st.integers(window_ms, window_ms + 3_600_000), label="probe ms after the reply")
+        else:
+            delay_ms = data.draw(st.integers(0, 2 * 3_600_000), label="probe ms after the reply")
+        sandbox.advance(delay_ms / 1000)
+        now = sandbox.now
+        rejects = reply_rejects(sandbox)
+        if aspect in ("before_batch", "after_batch"):
+            verdict = consent.send_after_opt_out(received_at, now)
+            outcome, = sandbox.send([customer], "Flash sale", campaign_id="flash")
+            sent = sandbox.messages(direction="mt", to=number)
+            observed = {"status": outcome["status"], "reason": outcome.get("reason"), "sent": len(sent)}
+            expected = {"status": verdict.status, "reason": verdict.reason, "sent": 0}
+            if verdict.status == "enqueue_failed":
+                observed["message"], expected["message"] = outcome.get("message"), verdict.message
+                failed = [e for e in sandbox.events(customer, "campaign") if e.get("status") == "enqueue_failed"]
+                observed["event_message"] = failed[-1].get("message") if failed else None
+                expected["event_message"] = verdict.message
+            if observed != expected:
+                raise CheckFailed(f"campaign at {fmt_ms(now)} after a reply at {fmt_ms(received_at)} (batch {fmt_ms(batch)})",
+                                  expected, observed)
+        elif aspect == "batch":
+            visible = consent.events_visible(received_at, now)
+            observed = {"consent_rejects": len(rejects), "incoming_messages": len(incoming(sandbox)),
+                        "imported": sorted({e.get("imported_timestamp") for e in rejects})}
+            expected = {"consent_rejects": int(visible), "incoming_messages": int(visible),
+                        "imported": [fmt_ms(batch)] if visible else []}
+            ok = (observed["consent_rejects"], observed["incoming_messages"]) == (expected["consent_rejects"], expected["incoming_messages"]) \
+                and all(same_instant(t, batch) for t in observed["imported"])
+            if not ok:
+                raise CheckFailed(f"events at {fmt_ms(now)} of a reply at {fmt_ms(received_at)} (batch {fmt_ms(batch)})",
+                                  expected, observed)
+        elif aspect == "consent_fields":
+            wanted, = consent.expected_consent_events(customer_ids=[customer], categories=[CATEGORY], sender=number,
+                                                      body=body, received_at=received_at)
+            got = rejects[0] if len(rejects) == 1 else {"events": rejects}
+            if not _consent_fields_match(got, wanted):
+                raise CheckFailed("consent reject fields", {k: (fmt_ms(v) if hasattr(v, "hour") else v) for k, v in wanted.items()}, got)
+        else:
+            events = incoming(sandbox)
+            got = events[0] if len(events) == 1 else {"events": events}
+            wanted = {"customer_id": customer, "action_type": "sms", "status": "incoming_message", "message": body,
+                      "sender": number, "recipient": LONG_CODE, "timestamp": fmt_ms(received_at)}
+            ok = len(events) == 1 and all(got.get(k) == wanted[k] for k in ("customer_id", "action_type", "message")) \
+                and phones.same_phone(got.get("sender"), number) and phones.same_phone(got.get("recipient"), LONG_CODE) \
+                and same_instant(got.get("timestamp"), received_at)
+            if not ok:
+                raise CheckFailed("incoming_message event fields", wanted, got)
+
+
+def _consent_fields_match(got: dict, wanted: dict) -> bool:
+    for key, value in wanted.items():
+        if key in ("timestamp", "imported_timestamp"):
+            if not same_instant(got.get(key), value):
+                return False
+        elif key == "identification":
+            if not phones.same_phone(got.get(key), value):
+                return False
+        elif got.get(key) != value:
+            return False
+    return True
