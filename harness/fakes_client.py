@@ -61,6 +61,9 @@ class Fakes(JsonClient):
     def add_fault(self, fault: dict) -> dict:
         return self._call("POST", "/faults", json_body=fault, expect=(201,))
 
+    def delete_fault(self, fault_id: str) -> None:
+        self._call("DELETE", f"/faults/{fault_id}", expect=(204, 404))
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults", expect=(200, 204))
 

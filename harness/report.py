@@ -74,10 +74,11 @@ def verdicts(results: list[dict], cat: catalogue.Catalogue, offered_profiles: se
     return out
 
 
-def summary(requirement_verdicts: list[RequirementVerdict]) -> dict[str, Any]:
+def summary(requirement_verdicts: list[RequirementVerdict], results: list[dict]) -> dict[str, Any]:
     counts = {v: sum(r.verdict == v for r in requirement_verdicts) for v in (PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED)}
     blocking = [r.id for r in requirement_verdicts if r.blocking]
-    return {**counts, "blocking_failures": blocking, "certified": not blocking}
+    contract = sorted({p for r in results for p in r.get("contract_problems") or []})
+    return {**counts, "blocking_failures": blocking, "certified": not blocking, "contract_problems": contract}
 
 
 def build(*, run_id: str, started_at: str, duration_s: float, platform: dict, options: dict, files: dict,
@@ -92,7 +93,7 @@ def build(*, run_id: str, started_at: str, duration_s: float, platform: dict, op
         "platform": platform,
         "options": options,
         "files": files,
-        "summary": summary(requirement_verdicts),
+        "summary": summary(requirement_verdicts, results),
         "requirements": [vars(v) for v in requirement_verdicts],
         "scenarios": [r if r["verdict"] in (FAILED, "ERROR") else {**r, "exchanges": [], "timeline": []} for r in results],
     }

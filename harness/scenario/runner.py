@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness import catalogue
+from harness.driver import contract
 from harness.driver.client import Driver, Refused, Workspace
 from harness.exchanges import HarnessHTTPError, Unreachable, UnexpectedResponse, post_raw
 from harness.fakes_client import Fakes
@@ -119,6 +120,7 @@ class ScenarioResult:
     steps: list[StepRecord] = field(default_factory=list)
     exchanges: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
+    contract_problems: list[str] = field(default_factory=list)  # driver-API answers not as in openapi.yaml
     duration_s: float = 0.0
 
     def to_json(self) -> dict:
@@ -210,7 +212,7 @@ class ScenarioRun:
             self._setup()
             for current in self.records:
                 current.clock = self.now
-                getattr(self, f"step_{current.kind}")(current.spec)
+                current.detail = getattr(self, f"step_{current.kind}")(current.spec) or ""
                 current.status = "ok"
             current = None
         except CheckFailed as failure:
@@ -231,6 +233,8 @@ class ScenarioRun:
             driver_mark, fakes_mark = self.mark
             exchanges = self.env.driver.transcript[driver_mark:] + self.env.fakes.transcript[fakes_mark:]
             result.exchanges = [e.to_json() for e in sorted(exchanges, key=lambda e: e.at)]
+            result.contract_problems = sorted({p for e in exchanges if e.side == "platform"
+                                               for p in contract.problems(e.method, e.url, e.status, e.response)})
             result.duration_s = round(time.time() - started, 3)
         return result
 
@@ -284,7 +288,7 @@ class ScenarioRun:
     def _teardown(self) -> None:
         fakes = self.env.fakes
         for action in ([lambda p=p: fakes.delete_outcome(p) for p in self.outcome_phones]
-                       + [lambda: fakes.clear_faults()] * bool(self.fault_ids)
+                       + [lambda f=f: fakes.delete_fault(f) for f in self.fault_ids]
                        + [lambda p=p, a=a: fakes.delete_account(p, a) for p, a in self.accounts.items()]
                        + [self.ws.delete] * bool(self.ws)):
             try:
@@ -368,13 +372,15 @@ class ScenarioRun:
                 if not fields_match(outcome, expected):
                     raise CheckFailed(f"send outcome for {local} differs", expected, outcome)
 
-    def step_reply(self, spec: dict) -> None:
+    def step_reply(self, spec: dict) -> str:
         sender = spec.get("from") or self.phone_of(spec["customer"])
         provider = spec.get("provider") or self.provider_of_number(spec["to"])
         try:
-            self.env.fakes.inbound(provider, sender, spec["to"], spec["body"])
+            delivered = self.env.fakes.inbound(provider, sender, spec["to"], spec["body"])
         except UnexpectedResponse as exc:
             raise ScenarioAuthoringError(f"the fakes refused the reply (is {spec['to']} in given.numbers?): {exc}") from None
+        callback = delivered.get("callback") or {}
+        return f"{provider} MO callback {callback.get('state')} (HTTP {callback.get('status')})"
 
     def step_outcome(self, spec: dict) -> None:
         self.env.fakes.set_outcome(spec["phone"], spec["outcome"], spec.get("delay_seconds"))
@@ -386,17 +392,19 @@ class ScenarioRun:
             fault["account"] = self.accounts.get(fault["provider"])
         self.fault_ids.append(self.env.fakes.add_fault(fault).get("id"))
 
-    def _advance(self, delta: float) -> None:
-        self.now = self.clocks.advance(delta)["now"]
+    def _advance(self, delta: float) -> str:
+        moved = self.clocks.advance(delta)
+        self.now = moved["now"]
+        return f"now {self.now}; ran {', '.join(moved.get('ran') or []) or 'nothing'}"
 
-    def step_advance(self, duration) -> None:
-        self._advance(seconds(duration))
+    def step_advance(self, duration) -> str:
+        return self._advance(seconds(duration))
 
-    def step_advance_to(self, moment: str) -> None:
+    def step_advance_to(self, moment: str) -> str:
         delta = (parse_time(moment) - parse_time(self.now or self.clocks.now())).total_seconds()
         if delta < 0:
             raise ScenarioAuthoringError(f"advance_to {moment} is before the platform clock {self.now}")
-        self._advance(delta)
+        return self._advance(delta)
 
     def step_webhook(self, spec: dict) -> None:
         url = (self.ws.webhooks.get(spec["provider"]) or {}).get(spec["kind"])
