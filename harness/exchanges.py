@@ -114,3 +114,25 @@ def post_raw(client: JsonClient, url: str, *, content: bytes, headers: dict) -> 
                         started, (time.time() - started) * 1000)
     client.transcript.append(exchange)
     return exchange
+
+
+def get_raw(client: JsonClient, url: str) -> Exchange:
+    """GET an absolute URL without following redirects (a short link), recorded in `client`'s transcript.
+
+    The recorded response is `{"location": ...}` for a redirect, else the decoded body."""
+    started = time.time()
+    try:
+        response = client.http.get(url, follow_redirects=False)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.TimeoutException) as exc:
+        raise Unreachable(f"the {client.what} link {url} is unreachable ({type(exc).__name__})") from None
+    if response.is_redirect:
+        body = {"location": response.headers.get("location")}
+    else:
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = response.text
+    exchange = Exchange(client.side, "GET", url, None, response.status_code, body, started,
+                        (time.time() - started) * 1000)
+    client.transcript.append(exchange)
+    return exchange

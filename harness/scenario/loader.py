@@ -236,7 +236,7 @@ def _customer_refs(kind: str, spec: Any):
                 yield prefix + ("expect", cid), cid
     elif kind in ("update_customer", "customer"):
         yield ("id",), spec["id"]
-    elif "customer" in spec and kind in ("consent", "reply", "messages", "events", "received"):
+    elif "customer" in spec and kind in ("consent", "reply", "messages", "events", "received", "visit_link"):
         yield ("customer",), spec["customer"]
 
 

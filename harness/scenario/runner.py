@@ -13,6 +13,7 @@ import copy
 import itertools
 import json
 import os
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -21,11 +22,11 @@ from typing import Any
 from harness import catalogue
 from harness.driver import contract
 from harness.driver.client import Driver, Refused, Workspace
-from harness.exchanges import HarnessHTTPError, Unreachable, UnexpectedResponse, post_raw
+from harness.exchanges import HarnessHTTPError, Unreachable, UnexpectedResponse, get_raw, post_raw
 from harness.fakes_client import Fakes
 from harness.rules import phones
 from harness.scenario.loader import Scenario, field_name
-from harness.scenario.matching import fields_match, parse_time, seconds
+from harness.scenario.matching import fields_match, matches, parse_time, seconds
 
 PASSED, FAILED, NOT_APPLICABLE, ERROR = "PASSED", "FAILED", "NOT APPLICABLE", "ERROR"
 DEFAULT_CLOCK = "2026-01-05T10:00:00.000Z"  # a Monday, 10:00 UTC
@@ -416,6 +417,31 @@ class ScenarioRun:
         if not _status_matches(exchange.status, spec["expect_status"]):
             raise CheckFailed(f"the {spec['provider']} {spec['kind']} webhook answered {exchange.status}",
                               spec["expect_status"], {"status": exchange.status, "body": exchange.response})
+
+    def step_visit_link(self, spec: dict) -> str:
+        """Follow the short link of the latest matching message at the platform's resolver (no redirects)."""
+        filters = {"direction": "mt", "body": spec.get("body"),
+                   "to": spec.get("to") or (self.phone_of(spec["customer"]) if "customer" in spec else None)}
+        found = [m for provider, account in self.accounts.items()
+                 for m in self.env.fakes.messages(provider=provider, account=account, **filters)]
+        if not found:
+            raise CheckFailed(f"no message {_describe(filters)} to take a link from", spec, [])
+        message = max(found, key=lambda m: m.get("created_at") or "")
+        domain = spec.get("domain") or (self.scenario.given.get("config", {}).get("sending", {})
+                                        .get("link_shortener", {}).get("domain", "exp.cx"))
+        links = re.findall(rf"https?://{re.escape(domain)}/([^\s/?#]+)", message.get("body") or "")
+        if len(links) <= spec.get("nth", 0):
+            raise CheckFailed(f"no short link on {domain} in the message", spec, message.get("body"))
+        template = self.env.capabilities.get("short_link_resolver") or "{base}/r/{code}"
+        url = template.format(base=self.env.driver.base_url, code=links[spec.get("nth", 0)])
+        exchange = get_raw(self.env.driver, url)
+        location = (exchange.response or {}).get("location") if isinstance(exchange.response, dict) else None
+        observed = {"status": exchange.status, "location": location}
+        if not _status_matches(exchange.status, spec["expect_status"]) or (
+                "location" in spec and not matches(location, spec["location"])):
+            raise CheckFailed(f"the short link {url} answered {exchange.status}",
+                              {k: spec[k] for k in ("expect_status", "location") if k in spec}, observed)
+        return f"{url} -> {exchange.status} {location or ''}".strip()
 
     def step_contact_centre_send(self, spec: dict) -> None:
         result = self.ws.contact_centre_send(spec["to"], spec["body"])

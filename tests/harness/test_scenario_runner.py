@@ -126,3 +126,32 @@ def test_contract_problems_name_the_operation_and_field():
     ]
     assert contract.problems("POST", "http://p/driver/v1/workspaces", 500, {}) == ["POST /workspaces: status 500 is not documented"]
     assert contract.problems("POST", "http://p/webhooks/ws_1/sinch/mo", 200, {}) == []
+
+
+LINKS = """\
+id: link-expiry
+title: A short link redirects until it expires
+requirements: [LINK-EXPIRY]
+given:
+  config:
+    sending: {sender: "Shop", link_shortener: {enabled: true, domain: exp.cx, expiry_days: 90}}
+  customers:
+    - {id: anna, phone: "+4915123456789"}
+when:
+  - send: {kind: transactional, customers: [anna], body: "Order: https://shop.example.com/o/1"}
+  - visit_link: {customer: anna, body: "Order", expect_status: 302, location: "https://shop.example.com/o/1"}
+  - advance: 89d
+  - visit_link: {customer: anna, expect_status: 302}
+  - advance: ${days}
+then:
+  - visit_link: {customer: anna, expect_status: 404}
+"""
+
+
+@pytest.mark.parametrize("days,verdict", [("1d", PASSED), ("23h", FAILED)])
+def test_visit_link_follows_the_short_link_of_the_message_at_the_platform(env, tmp_path, days, verdict):
+    result = run_scenario(_scenario(tmp_path, text=LINKS.replace("${days}", days)), env)
+    assert result.verdict == verdict, (result.reason, result.observed)
+    assert result.steps[1].detail.endswith("-> 302 https://shop.example.com/o/1")
+    if verdict == FAILED:
+        assert result.observed == {"status": 302, "location": "https://shop.example.com/o/1"}
