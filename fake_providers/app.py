@@ -79,9 +79,9 @@ def create_app(network: Network | None = None,
                 await ticker
             await network.outbox.aclose()
 
-    routes = [Mount("/_smsproof", routes=control.routes(network))]
+    routes = [route for b in backends for route in b.routes()]  # the hot paths first
+    routes += [Mount("/_smsproof", routes=control.routes(network))]
     routes += [Mount(f"/{b.name}", routes=b.routes()) for b in backends]
-    routes += [route for b in backends for route in b.routes()]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
     hosts = [(pattern, ExceptionMiddleware(Router(routes=b.routes()), {404: not_found}))
              for b in backends for pattern in b.hosts]
