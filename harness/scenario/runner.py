@@ -22,7 +22,7 @@ from typing import Any
 from harness import catalogue
 from harness.driver import contract
 from harness.driver.client import Driver, Refused, Workspace
-from harness.exchanges import HarnessHTTPError, Unreachable, UnexpectedResponse, get_raw, post_raw
+from harness.exchanges import HarnessHTTPError, UnexpectedResponse, get_raw, post_raw
 from harness.fakes_client import Fakes
 from harness.rules import phones
 from harness.scenario.loader import Scenario, field_name
@@ -225,8 +225,6 @@ class ScenarioRun:
             self._fail(result, current, verdict, str(unexpected), None, unexpected.body)
         except ScenarioAuthoringError as error:
             self._fail(result, current, ERROR, str(error), None, None)
-        except Unreachable:
-            raise
         finally:
             result.timeline = self._timeline()
             self._teardown()
