@@ -24,8 +24,11 @@ def add_demo_accounts(network: Network) -> dict[str, tuple[str, dict]]:
 def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) -> str:
     lines = [f"smsproof fake providers on {base_url}",
              f"  control API   {base_url}/_smsproof/  (health, accounts, messages, journal, clock ...)"]
-    for name in network.providers:
-        lines.append(f"  {name:<13} {base_url}  or  {base_url}/{name}")
+    for name, backend in network.providers.items():
+        lines.append(f"  {name:<13} {base_url}  or  {base_url}/{name}  or  Host: "
+                     + ", ".join(backend.hosts))
+    lines.append(f"  replies       POST {base_url}/_smsproof/inbound "
+                 '{"provider", "from", "to", "body"}')
     for name, backend in network.providers.items():
         if name not in demos:
             continue
