@@ -145,7 +145,9 @@ def certify(args) -> int:
             raise CliError("the platform does not offer workspaces (capabilities.workspaces), which certification needs",
                            EXIT_CAPABILITY)
         pytest_args = [*paths, *([str(PROPERTY_CHECKS)] if PROPERTY_CHECKS.is_dir() and not args.scenarios else []),
-                       "-p", "no:cacheprovider", "-p", "no:benchmark", f"--junitxml={run_dir / 'junit.xml'}",
+                       "-p", "no:cacheprovider", "-p", "no:benchmark",
+                       "-W", "ignore::pytest.PytestAssertRewriteWarning",  # httpx imported anyio before pytest
+                       f"--junitxml={run_dir / 'junit.xml'}",
                        f"--smsproof-results={results_dir}", f"--smsproof-platform={args.platform}",
                        *[f"--smsproof-scenarios={p}" for p in paths],
                        *[f"--smsproof-profile={p}" for p in args.profile],
