@@ -218,6 +218,10 @@ async def test_update_after_dispatch_is_403(sinch):
 
 async def test_replace_a_scheduled_batch(sinch):
     sent = (await send(sinch, send_at="2026-01-05T12:00:00Z")).json()
+    invalid = await sinch.put(f"{BASE}/batches/{sent['id']}", headers=AUTH,
+                              json={"to": ["+1"], "from": "S", "body": "x"})
+    assert invalid.status_code == 400 and (await sinch.get(
+        f"{BASE}/batches/{sent['id']}", headers=AUTH)).json() == sent
     replaced = await sinch.put(f"{BASE}/batches/{sent['id']}", headers=AUTH, json={
         "to": ["+34600000020"], "from": "Shop2", "body": "New"})
     assert replaced.status_code == 200
@@ -226,9 +230,9 @@ async def test_replace_a_scheduled_batch(sinch):
     await advance(sinch, 10)
     [message] = (await sinch.get("/_smsproof/messages")).json()["messages"]
     assert (message["to"], message["from"], message["status"]) == ("34600000020", "Shop2", "Delivered")
-    bad = await sinch.put(f"{BASE}/batches/{sent['id']}", headers=AUTH, json={"to": ["+1"],
-                                                                          "from": "S", "body": "x"})
-    assert bad.status_code in (400, 403)
+    late = await sinch.put(f"{BASE}/batches/{sent['id']}", headers=AUTH,
+                           json={"to": ["+34600000021"], "from": "S", "body": "x"})
+    assert late.status_code == 403 and late.json()["code"] == "batch_already_dispatched"
 
 
 async def test_cancel_aborts_undispatched_recipients(sinch):
