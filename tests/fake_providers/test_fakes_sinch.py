@@ -652,3 +652,11 @@ async def test_an_outcome_after_expire_at_is_expired(sinch):
     assert (report["status"], report["code"]) == ("Expired", 61)
     [message] = (await sinch.get("/_smsproof/messages")).json()["messages"]
     assert message["status"] == "Expired"
+
+
+async def test_oauth_token_on_the_auth_host(sinch):
+    await sinch.put("/_smsproof/accounts/sinch/PRJ", json={"key_id": "K", "key_secret": "S"})
+    token = await sinch.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                             headers={"Host": "auth.sinch.com",
+                                      "Authorization": "Basic " + base64.b64encode(b"K:S").decode()})
+    assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
