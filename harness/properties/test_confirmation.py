@@ -1,0 +1,65 @@
+"""Unsubscribe confirmation by country (000) against the oracle harness/rules/processes.py.
+
+A started unsubscribe process on a short code, a confirmation_policy over some countries, and a
+reply from a phone of one country: the confirmation reaches the phone at the fakes exactly when
+the oracle says so, and the sender lands on the unsubscribe list whatever the policy.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.properties import strategies as s
+from harness.properties.sandbox import SHORT_CODE, Sandbox
+from harness.properties.settings import check_settings
+from harness.rules import phones, processes
+from harness.scenario.runner import CheckFailed
+
+CONFIRMATION = "You are unsubscribed"
+
+POLICY_CASES = [
+    pytest.param(p, marks=pytest.mark.requirement(r), id=r)
+    for p, r in [("mandatory", "CONF-MANDATORY"), ("optional", "CONF-OPTIONAL"), ("prohibited", "CONF-PROHIBITED")]
+]
+
+
+def unsubscribe_keyword(capabilities: dict) -> str:
+    return ((capabilities.get("process_default_keywords") or {}).get("unsubscribe") or ["stop"])[0]
+
+
+@pytest.mark.parametrize("policy", POLICY_CASES)
+@check_settings(8)
+@given(others=s.confirmation_policies(), region=st.sampled_from(s.REGIONS), serial=st.integers(0, 499),
+       send_confirmation=st.booleans(), listed=st.booleans())
+def test_confirmation_by_country(target, policy, others, region, serial, send_confirmation, listed):
+    """The confirmation SMS is sent, optional or never sent by the replying phone's country; the opt-out still happens."""
+    confirmation_policy = dict(others)
+    if policy == "optional" and not listed:
+        confirmation_policy.pop(region, None)  # unlisted countries are optional
+    else:
+        confirmation_policy[region] = policy
+    phone = s.mobile_number(region, serial)
+    expected_sent = processes.confirmation_sent(confirmation_policy, phone, send_confirmation)
+    with Sandbox(target, numbers=[{"number": SHORT_CODE, "type": "short_code", "provider": "sinch"}]) as sandbox:
+        sandbox.configure({
+            "default_provider": "sinch",
+            "inbound_numbers": [{"number": SHORT_CODE, "type": "short_code", "provider": "sinch"}],
+            "two_way": {"opt_out_enabled": False},
+            "confirmation_policy": confirmation_policy,
+            "sms_processes": [{"id": "unsub", "type": "unsubscribe", "name": "Unsubscribe", "inbound_number": SHORT_CODE,
+                               "provider_keyword": None, "custom_keywords": [], "message": CONFIRMATION,
+                               "send_confirmation": send_confirmation, "state": "started"}],
+            "sending": {"sender": "Shop"},
+        })
+        sandbox.reply(phone, unsubscribe_keyword(target.env.capabilities).upper(), to=SHORT_CODE)
+        sent = sandbox.messages(direction="mt", to=phone, body=CONFIRMATION)
+        listed_phones = [e.get("phone") for e in sandbox.ws.opt_outs()["unsubscribe_list"]]
+        observed, expected = {"confirmations": len(sent)}, {"confirmations": int(expected_sent)}
+        if policy == "prohibited":  # CONF-PROHIBITED: "the unsubscription still happens"
+            observed["unsubscribed"] = any(phones.same_phone(p, phone) for p in listed_phones)
+            expected["unsubscribed"] = True
+        if observed != expected:
+            raise CheckFailed(f"reply from {phone} ({region}: {confirmation_policy.get(region, 'optional, unlisted')}), "
+                              f"send_confirmation={send_confirmation}", expected, observed)
