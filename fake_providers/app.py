@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import fnmatch
 import importlib
+import re
 from typing import Callable
 
 import httpx
@@ -45,14 +46,15 @@ class ProviderHosts:
     """Dispatch by Host header: a provider's real host name goes straight to its routes."""
 
     def __init__(self, app: ASGIApp, hosts: list[tuple[str, ASGIApp]]) -> None:
-        self.app, self.hosts = app, hosts
+        self.app = app
+        self.hosts = [(re.compile(fnmatch.translate(pattern)), router) for pattern, router in hosts]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
             host = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
             for pattern, router in self.hosts:
-                if fnmatch.fnmatchcase(host, pattern):
+                if pattern.match(host):
                     await router(scope, receive, send)
                     return
         await self.app(scope, receive, send)
