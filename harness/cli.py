@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the fake providers")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8010)
+    serve.add_argument("--no-demo", action="store_true", help="without the demo accounts (for `certify --fakes`)")
 
     platform = commands.add_parser("platform", help="run the reference platform")
     platform.add_argument("--host", default="127.0.0.1")
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from fake_providers.server import run
 
-            run(host=args.host, port=args.port)
+            run(host=args.host, port=args.port, demo=not args.no_demo)
             return EXIT_OK
         from reference_platform.server import run
 
@@ -124,6 +125,8 @@ def certify(args) -> int:
         raise CliError(f"unknown profile {unknown[0]!r} (profiles: {', '.join(catalogue.default().profiles)})", EXIT_USAGE)
     if args.workers < 1:
         raise CliError("--workers must be at least 1", EXIT_USAGE)
+    if args.fakes and args.workers > 1:
+        raise CliError("--fakes needs --workers 1: the fakes' clock is shared by everything they serve", EXIT_USAGE)
     paths, _ = _load_scenarios(args.scenarios)
     target = _target(args.platform, args.mutant)
     started, started_at = time.time(), datetime.now(timezone.utc)
@@ -135,7 +138,11 @@ def certify(args) -> int:
         platform_url = stack.enter_context(servers.running_platform(target))
         env = _connect(platform_url, fakes_url)
         capabilities = env.capabilities
+        existing = [f"{a['provider']}/{a['account']}" for a in env.fakes.accounts()]
         env.close()
+        if existing:
+            raise CliError(f"the fakes at {fakes_url} already have accounts ({', '.join(existing[:3])}); certification "
+                           "needs fakes of its own (smsproof serve --no-demo)", EXIT_USAGE)
         offered = capabilities.get("profiles") or []
         for profile in args.profile:
             if profile not in offered:

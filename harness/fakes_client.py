@@ -21,6 +21,9 @@ class Fakes(JsonClient):
     def put_account(self, provider: str, account: str, settings: dict) -> dict:
         return self._call("PUT", f"/accounts/{provider}/{account}", json_body=settings)
 
+    def accounts(self) -> list[dict]:
+        return self._call("GET", "/accounts")["accounts"]
+
     def account(self, provider: str, account: str) -> dict:
         return self._call("GET", f"/accounts/{provider}/{account}")
 

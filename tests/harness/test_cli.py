@@ -63,28 +63,54 @@ def test_certify_fails_a_mutant_on_the_requirement_it_breaks(tmp_path):
     assert 'failures="' in (run / "junit.xml").read_text()
 
 
-def test_certify_by_url_against_a_separate_platform_process(tmp_path):
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+def _start(port: int, ready_path: str, *command: str) -> subprocess.Popen:
+    """`smsproof serve|platform` as a separate process, once it answers."""
     process = subprocess.Popen([sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())",
-                                "platform", "--port", str(port)], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
+                                *command, "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    for _ in range(300):  # wait for the separate process to listen
+        try:
+            httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"smsproof {' '.join(command)} did not start")
+
+
+def test_certify_by_url_against_separate_platform_and_fakes_processes(tmp_path):
+    platform_port, fakes_port = _free_port(), _free_port()
+    processes = [_start(platform_port, "/driver/v1/capabilities", "platform"),
+                 _start(fakes_port, "/_smsproof/health", "serve", "--no-demo")]
+    url = f"http://127.0.0.1:{platform_port}"
     try:
-        for _ in range(200):  # wait for the separate process to listen
-            try:
-                httpx.get(f"{url}/driver/v1/capabilities", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        done = smsproof("certify", "--platform", url, "--reports", str(tmp_path),
-                        "--scenarios", str(ROOT / "scenarios" / "keywords"))
+        done = smsproof("certify", "--platform", url, "--fakes", f"http://127.0.0.1:{fakes_port}",
+                        "--reports", str(tmp_path), "--scenarios", str(ROOT / "scenarios" / "keywords"))
         assert done.returncode == 0, done.stdout + done.stderr
         report = json.loads((_run_dir(tmp_path) / "report.json").read_text())
         assert report["platform"]["url"] == url and report["summary"]["certified"]
+        assert report["summary"]["PASSED"] >= 6
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+
+
+def test_fakes_with_accounts_of_others_are_refused(tmp_path):
+    port = _free_port()
+    process = _start(port, "/_smsproof/health", "serve")  # with its demo accounts
+    try:
+        done = smsproof("certify", "--fakes", f"http://127.0.0.1:{port}", "--reports", str(tmp_path))
     finally:
         process.terminate()
         process.wait(10)
+    assert done.returncode == 2
+    assert "already have accounts" in done.stderr and "smsproof serve --no-demo" in done.stderr
 
 
 def test_an_invalid_scenario_file_is_one_line_and_exit_2(tmp_path):
@@ -97,9 +123,7 @@ def test_an_invalid_scenario_file_is_one_line_and_exit_2(tmp_path):
 
 
 def test_an_unreachable_platform_is_one_line_and_exit_3(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    url = f"http://127.0.0.1:{_free_port()}"
     done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
     assert done.returncode == 3
     assert done.stderr.startswith(f"smsproof: error: the platform at {url} is unreachable")
@@ -121,6 +145,7 @@ def test_a_missing_capability_is_one_line_and_exit_4(tmp_path):
     (["certify", "--platform", "nope"], "unknown platform 'nope'"),
     (["certify", "--mutant", "nope"], "platform 'reference' has no mutant 'nope'"),
     (["certify", "--profile", "nope"], "unknown profile 'nope'"),
+    (["certify", "--fakes", "http://127.0.0.1:9", "--workers", "2"], "--fakes needs --workers 1"),
     (["selftest", "--mutant", "nope"], "platform 'reference' has no mutant 'nope'"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
