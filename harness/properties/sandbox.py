@@ -142,11 +142,12 @@ class Sandbox:
         return self.ws.send(request)["outcomes"]
 
     # -- observations ------------------------------------------------------------------------------
-    def messages(self, **filters) -> list[dict]:
-        """Messages of this sandbox's accounts at the fakes (filters as Fakes.messages)."""
+    def messages(self, provider: str | None = None, **filters) -> list[dict]:
+        """Messages of this sandbox's accounts (of one provider, or all) at the fakes (filters as Fakes.messages)."""
         found = []
-        for provider, account in self.accounts.items():
-            found += self.fakes.messages(provider=provider, account=account, **filters)
+        for name, account in self.accounts.items():
+            if provider in (None, name):
+                found += self.fakes.messages(provider=name, account=account, **filters)
         return sorted(found, key=lambda m: m.get("created_at") or "")
 
     def blacklisted(self) -> set[str]:

@@ -4,6 +4,8 @@ Every check's example count is `examples(default)`: the default keeps `smsproof 
 `--smsproof-examples N` (pytest) or SMSPROOF_EXAMPLES=N (environment) runs N examples per check
 (N runs of each state machine). Failing examples are saved in the directory database
 SMSPROOF_HYPOTHESIS_DB (default `.hypothesis/smsproof`), so the next run replays them first.
+SMSPROOF_SHRINK=0 skips shrinking: a failure is reported as found (for mutant sweeps, where only
+detection matters and shrinking HTTP examples costs tens of seconds).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 EXAMPLES_ENV = "SMSPROOF_EXAMPLES"
+SHRINK_ENV = "SMSPROOF_SHRINK"
 DATABASE_ENV = "SMSPROOF_HYPOTHESIS_DB"
 DEFAULT_DATABASE = Path(".hypothesis") / "smsproof"
 _overrides: dict[str, object] = {}
@@ -24,8 +27,11 @@ class SettingsError(ValueError):
     """An example count or database path that cannot be used."""
 
 
-def configure(examples: int | None = None, database: str | os.PathLike | None = None) -> None:
+def configure(examples: int | None = None, database: str | os.PathLike | None = None,
+              shrink: bool | None = None) -> None:
     """Set from the pytest options before the check modules are imported (harness/properties/conftest.py)."""
+    if shrink is not None:
+        _overrides["shrink"] = shrink
     if examples is not None:
         _overrides["examples"] = _positive(examples, "--smsproof-examples")
     if database is not None:
@@ -50,6 +56,12 @@ def examples(default: int) -> int:
     return default
 
 
+def shrink() -> bool:
+    if "shrink" in _overrides:
+        return bool(_overrides["shrink"])
+    return os.environ.get(SHRINK_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def database_path() -> Path:
     return Path(_overrides.get("database") or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE)
 
@@ -59,9 +71,9 @@ def check_settings(default_examples: int, **overrides) -> settings:
 
     No `explain` phase: it reruns a failing example many times to annotate lines, too slow over HTTP.
     """
+    phases = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target) + ((Phase.shrink,) if shrink() else ())
     return settings(
-        max_examples=examples(default_examples), deadline=None, print_blob=True,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+        max_examples=examples(default_examples), deadline=None, print_blob=True, phases=phases,
         database=DirectoryBasedExampleDatabase(str(database_path())),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
                                HealthCheck.function_scoped_fixture],
