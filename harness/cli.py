@@ -220,6 +220,8 @@ def selftest(args) -> int:
                 env = _connect(url, fakes_url)
                 try:
                     results = [run_scenario(s, env) for s in chosen]
+                except Unreachable as error:
+                    raise CliError(str(error), EXIT_UNREACHABLE) from None
                 finally:
                     env.close()
             return {r for result in results if result.verdict not in (PASSED, "NOT APPLICABLE") for r in result.requirements}

@@ -23,7 +23,7 @@ import pytest
 from harness import catalogue, servers
 from harness.exchanges import Unreachable
 from harness.scenario.loader import Scenario, ScenarioError, load_file
-from harness.scenario.runner import FAILED, NOT_APPLICABLE, PASSED, Clocks, Environment, ScenarioResult, run_scenario
+from harness.scenario.runner import ERROR, FAILED, NOT_APPLICABLE, PASSED, Clocks, Environment, ScenarioResult, run_scenario
 
 _SESSION = pytest.StashKey["SmsproofSession"]()
 
@@ -151,7 +151,12 @@ class ScenarioItem(pytest.Item):
                                     list(self.scenario.requirements), {}, NOT_APPLICABLE,
                                     reason=f"profile {cat[unselected[0]].profile} not selected")
         else:
-            result = run_scenario(self.scenario, session.env)
+            try:
+                result = run_scenario(self.scenario, session.env)
+            except Exception as exc:  # recorded as ERROR: an item that did not finish is never a pass
+                result = ScenarioResult(self.scenario.name, str(self.scenario.path), self.scenario.line,
+                                        self.scenario.title, list(self.scenario.requirements), {}, ERROR,
+                                        reason=f"{type(exc).__name__}: {exc}", failed_step="(harness)")
         session.record(result)
         self.user_properties += [("requirements", " ".join(self.scenario.requirements)), ("verdict", result.verdict)]
         if result.verdict == NOT_APPLICABLE:

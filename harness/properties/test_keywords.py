@@ -43,7 +43,7 @@ def unique(words) -> list[str]:
 
 
 @pytest.mark.requirement("KW-CASE")
-@check_settings(15)
+@check_settings(12)
 @given(cases=st.lists(s.plain_keywords().flatmap(lambda k: st.tuples(s.case_variant(k), s.case_variant(k))),
                       min_size=1, max_size=4))
 @example(cases=[("stop", "STOP"), ("stop", "Stop"), ("arret", "ARRET"), ("STOP", "stop")])
@@ -56,7 +56,7 @@ ACCENTABLE = s.plain_keywords(max_size=10).filter(lambda k: any(c in s.ACCENTED 
 
 
 @pytest.mark.requirement("KW-ACCENT")
-@check_settings(15)
+@check_settings(12)
 @given(cases=st.lists(ACCENTABLE.flatmap(lambda k: st.tuples(st.just(k) | s.accent_variant(k), s.accent_variant(k))),
                       min_size=1, max_size=4))
 @example(cases=[("stop", "šťóp"), ("arret", "arrêt"), ("arrêt", "arret")])
@@ -66,7 +66,7 @@ def test_keyword_accents(target, cases):
 
 
 @pytest.mark.requirement("KW-WHITESPACE")
-@check_settings(15)
+@check_settings(12)
 @given(cases=st.lists(s.plain_keywords().flatmap(lambda k: st.tuples(st.just(k), s.leading_whitespace(k))),
                       min_size=1, max_size=4))
 @example(cases=[("stop", " stop"), ("arret", "\tarret")])
@@ -92,7 +92,7 @@ KEYWORDS_AND_REPLIES = st.lists(s.plain_keywords(max_size=8), min_size=1, max_si
 
 
 @pytest.mark.requirement("KW-PREFIX")
-@check_settings(15)
+@check_settings(12)
 @given(case=KEYWORDS_AND_REPLIES)
 @example(case=(["stop", "arret"], ["stopwatches", "Please stop", "Unsubscribe me", "Garret", "barret"]))
 def test_keyword_prefix(target, case):

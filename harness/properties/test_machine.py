@@ -251,7 +251,7 @@ INVARIANTS = [
         ("events_at_full_hours", "OPT-BATCH-HOURLY"),
     ]
 ]
-MACHINE_SETTINGS = check_settings(5, stateful_step_count=25)
+MACHINE_SETTINGS = check_settings(4, stateful_step_count=20)
 
 
 def run_machine(target: Target, check: str, settings=MACHINE_SETTINGS) -> None:

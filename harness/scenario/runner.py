@@ -289,7 +289,7 @@ class ScenarioRun:
         for action in ([lambda p=p: fakes.delete_outcome(p) for p in self.outcome_phones]
                        + [lambda f=f: fakes.delete_fault(f) for f in self.fault_ids]
                        + [lambda p=p, a=a: fakes.delete_account(p, a) for p, a in self.accounts.items()]
-                       + [self.ws.delete] * bool(self.ws)):
+                       + ([self.ws.delete] if self.ws else [])):
             try:
                 action()
             except HarnessHTTPError:

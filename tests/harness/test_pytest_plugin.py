@@ -46,3 +46,28 @@ def test_not_applicable_scenarios_are_skipped_not_passed(pytester):
                                            "--smsproof-profile=contact_centre", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*NOT APPLICABLE: profile opt_out_keywords not selected*"])
+
+
+def test_a_platform_that_goes_away_mid_run_is_an_error_recorded_not_a_pass(pytester, tmp_path):
+    import json
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    pytester.makefile(".yaml", eleven=SCENARIO)
+    pytester.makeconftest(f"""
+import pytest
+from harness.pytest_plugin import _SESSION
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    env = item.config.stash[_SESSION].env
+    env.driver.http.base_url = "{dead}"  # the platform disappears after the capabilities
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
+                                           f"--smsproof-results={tmp_path}")
+    result.assert_outcomes(failed=1)
+    (line,) = (tmp_path / "results-main.jsonl").read_text().splitlines()
+    recorded = json.loads(line)
+    assert recorded["verdict"] == "ERROR" and "unreachable" in recorded["reason"]
