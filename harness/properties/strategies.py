@@ -10,6 +10,7 @@ import string
 from datetime import datetime, timedelta
 
 import phonenumbers
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from fake_providers.encoding import PART_LIMIT, SINGLE_LIMIT
@@ -65,18 +66,26 @@ def leading_whitespace(draw, text: str) -> str:
 
 @st.composite
 def non_matching_prefix(draw, keywords: list[str]) -> str:
-    """Words before a keyword that keep the reply from starting with any keyword ("Please ", "Gar")."""
+    """Words that keep a reply from starting with any keyword when put before one ("Please ", "Gar")."""
     prefix = draw(st.sampled_from(["Please ", "please ", "I said ", "Don't ", "Unsubscribe me ", "Gar", "b", "no "])
                   | st.text(alphabet=LETTERS + " ", min_size=1, max_size=10))
-    if not kw_rules.normalize(prefix) or kw_rules.triggers_opt_out(prefix, keywords):
-        return "Please "
+    assume(kw_rules.normalize(prefix) and not any(kw_rules.triggers_opt_out(prefix + k, keywords) for k in keywords))
     return prefix
 
 
-def keyword_lists(min_size: int = 95, max_size: int = 105, min_length: int = 17, max_length: int = 22):
-    """Keyword lists around the limits of 100 keywords x 20 characters (KW-LIMITS), all distinct."""
-    word = st.text(alphabet=LETTERS, min_size=min_length, max_size=max_length)
-    return st.lists(word, min_size=min_size, max_size=max_size, unique_by=kw_rules.normalize)
+@st.composite
+def keyword_lists_at_limits(draw) -> list[str]:
+    """1, 99, 100 or 101 (or 95..105) distinct keywords, one of them 19, 20 or 21 characters long (KW-LIMITS)."""
+    count = draw(st.sampled_from([1, 99, 100, 101]) | st.integers(95, 105))
+    words = draw(st.lists(st.text(alphabet=LETTERS, min_size=3, max_size=12), min_size=count, max_size=count,
+                          unique_by=kw_rules.normalize))
+    longest = draw(st.sampled_from([19, 20, 21]))
+    index = draw(st.integers(0, count - 1))
+    long_word = (words[index] * 21)[:longest]
+    if any(kw_rules.normalize(w) == kw_rules.normalize(long_word) for j, w in enumerate(words) if j != index):
+        long_word = ("q" * 21)[:longest]  # stays distinct: the others are at most 12 long
+    words[index] = long_word
+    return words
 
 
 # -- phones (PH-FORMS, CONF-*) ----------------------------------------------------------------------

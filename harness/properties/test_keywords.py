@@ -101,24 +101,9 @@ def test_keyword_prefix(target, case):
     check_opt_outs(target, keywords, replies)
 
 
-@st.composite
-def lists_at_limits(draw) -> list[str]:
-    """1, 99, 100 or 101 (or 95..105) distinct keywords, one of them 19, 20 or 21 characters long."""
-    count = draw(st.sampled_from([1, 99, 100, 101]) | st.integers(95, 105))
-    words = draw(st.lists(st.text(alphabet=s.LETTERS, min_size=3, max_size=12), min_size=count, max_size=count,
-                          unique_by=oracle.normalize))
-    longest = draw(st.sampled_from([19, 20, 21]))
-    index = draw(st.integers(0, count - 1))
-    long_word = (words[index] * 21)[:longest]
-    if any(oracle.normalize(w) == oracle.normalize(long_word) for j, w in enumerate(words) if j != index):
-        long_word = ("q" * 21)[:longest]  # stays distinct (the others are at most 12 long)
-    words[index] = long_word
-    return words
-
-
 @pytest.mark.requirement("KW-LIMITS")
 @check_settings(12)
-@given(keywords=lists_at_limits())
+@given(keywords=s.keyword_lists_at_limits())
 def test_keyword_limits(target, keywords):
     """Up to 100 keywords of up to 20 characters are accepted, and the last and longest of them work; more is refused."""
     accepted = oracle.configuration_accepted(keywords, ["sms_marketing"])

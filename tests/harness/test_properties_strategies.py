@@ -10,7 +10,6 @@ from fake_providers.encoding import PART_LIMIT, SINGLE_LIMIT, segment
 from harness.properties import settings as check_settings
 from harness.properties import strategies as s
 from harness.properties.sandbox import START
-from harness.properties.test_keywords import lists_at_limits
 from harness.rules import duplicates, keywords, phones
 
 FEW = settings(max_examples=60, deadline=None)
@@ -56,7 +55,7 @@ def test_non_matching_prefixes_never_opt_out(data):
 
 
 @settings(max_examples=25, deadline=None)
-@given(lists_at_limits())
+@given(s.keyword_lists_at_limits())
 def test_keyword_lists_sit_at_the_limits(words):
     assert 1 <= len(words) <= 105
     assert max(map(len, words)) in (19, 20, 21)
