@@ -28,7 +28,6 @@ NEEDED_PROVIDER = "sinch"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "smsproof_level(level): the level (SHOULD) of the reading a check verifies")
     try:
         check_settings.configure(examples=config.getoption("--smsproof-examples", default=None))
     except check_settings.SettingsError as exc:
@@ -40,8 +39,8 @@ def requirements_of(item: pytest.Item) -> list[str]:
 
 
 def level_of(item: pytest.Item, cat: catalogue.Catalogue) -> dict[str, str]:
-    marker = item.get_closest_marker("smsproof_level")
-    return {r: (marker.args[0] if marker else cat[r].level) for r in requirements_of(item)}
+    """`requirement(id, level="SHOULD")` marks a check of a reading the catalogue holds at SHOULD."""
+    return {m.args[0]: m.kwargs.get("level", cat[m.args[0]].level) for m in item.iter_markers("requirement")}
 
 
 def not_applicable_reason(requirements: list[str], env: Environment, selected: set[str]) -> str | None:

@@ -89,7 +89,7 @@ class OptOutMachine(RuleBasedStateMachine):
         self.model.append(ModelProfile(customer_id, phone, self.sandbox.now))
         return customer_id
 
-    @initialize(target=profiles, counts=st.lists(st.integers(0, 4), min_size=len(PHONES), max_size=len(PHONES)))
+    @initialize(target=profiles, counts=st.lists(st.integers(0, 8), min_size=len(PHONES), max_size=len(PHONES)))
     def populate(self, counts):
         """Start with a few profiles on each phone of the pool."""
         return multiple(*[self._create(phone, "+") for phone, count in zip(PHONES, counts) for _ in range(count)])
@@ -98,7 +98,7 @@ class OptOutMachine(RuleBasedStateMachine):
     def create_profile(self, phone, form):
         return self._create(phone, form)
 
-    @rule(target=profiles, phone=st.sampled_from(PHONES), count=st.integers(2, 6))
+    @rule(target=profiles, phone=st.sampled_from(PHONES), count=st.integers(2, 8))
     def create_profiles_with_one_phone(self, phone, count):
         return multiple(*[self._create(phone, "+") for _ in range(count)])
 
@@ -138,6 +138,11 @@ class OptOutMachine(RuleBasedStateMachine):
     @rule(seconds=CLOCK_MOVES)
     def move_clocks(self, seconds):
         self.sandbox.advance(seconds)
+
+    @rule()
+    def move_past_next_batch(self):
+        """Both clocks to one second past the next full hour: the hourly batch runs."""
+        self.sandbox.past_batch()
 
     @rule(fault=st.sampled_from([{"endpoint": "send", "kind": "status", "status": 503},
                                  {"endpoint": "send", "kind": "status", "status": 429, "retry_after": 1}]))

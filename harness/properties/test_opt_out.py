@@ -96,7 +96,7 @@ def check_duplicates(target, history, form, aspect):
 
 DUPLICATE_ASPECTS = [
     pytest.param("cap", marks=pytest.mark.requirement("DUP-CAP-10"), id="DUP-CAP-10"),
-    pytest.param("selection", marks=[pytest.mark.requirement("DUP-CAP-10"), pytest.mark.smsproof_level("SHOULD")],
+    pytest.param("selection", marks=pytest.mark.requirement("DUP-CAP-10", level="SHOULD"),
                  id="DUP-CAP-10-selection"),
     pytest.param("all", marks=pytest.mark.requirement("DUP-ALL-UP-TO-10"), id="DUP-ALL-UP-TO-10"),
     pytest.param("incoming", marks=pytest.mark.requirement("DUP-INCOMING-ONE"), id="DUP-INCOMING-ONE"),

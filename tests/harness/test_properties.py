@@ -1,0 +1,152 @@
+"""The property checks pass on the embedded reference platform and catch the mutants of the rules they check.
+
+The checks are called directly with a `Target` (what the `target` fixture of harness/properties
+gives them); each mutant gets its own embedded platform next to one shared instance of the fakes.
+"""
+
+import contextlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import Phase, settings
+
+from harness import servers
+from harness.properties import test_confirmation as confirmation_checks
+from harness.properties import test_keywords as keyword_checks
+from harness.properties import test_machine as machine_checks
+from harness.properties import test_opt_out as opt_out_checks
+from harness.properties import test_segments as segment_checks
+from harness.properties.sandbox import Target
+from harness.scenario.runner import CheckFailed, Environment
+
+PROPERTIES = Path(machine_checks.__file__).parent
+
+
+@pytest.fixture(scope="module")
+def fakes_url():
+    with servers.running_fakes() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def platform(fakes_url: str, mutant: str | None = None):
+    with servers.running_platform(servers.resolve_platform("reference", mutant)) as url:
+        env = Environment.connect(url, fakes_url)
+        try:
+            yield Target(env)
+        finally:
+            env.close()
+
+
+@pytest.fixture(scope="module")
+def reference(fakes_url):
+    with platform(fakes_url) as target:
+        yield target
+
+
+# (check, its keyword arguments besides the target) -- one per requirement family.
+CHECKS = {
+    "keyword_case": (keyword_checks.test_keyword_case, {}),
+    "keyword_accents": (keyword_checks.test_keyword_accents, {}),
+    "keyword_prefix": (keyword_checks.test_keyword_prefix, {}),
+    "keyword_limits": (keyword_checks.test_keyword_limits, {}),
+    "phone_forms": (opt_out_checks.test_phone_forms_are_one_identity, {}),
+    "duplicates_cap": (opt_out_checks.test_duplicate_profiles, {"aspect": "cap"}),
+    "duplicates_incoming": (opt_out_checks.test_duplicate_profiles, {"aspect": "incoming"}),
+    "batch_hourly": (opt_out_checks.test_reply_relative_to_batch, {"aspect": "batch"}),
+    "enqueue_failed": (opt_out_checks.test_reply_relative_to_batch, {"aspect": "before_batch"}),
+    "confirmation_prohibited": (confirmation_checks.test_confirmation_by_country, {"policy": "prohibited"}),
+    "segments_extended": (segment_checks.test_extension_characters_count_two, {}),
+    "segments_max_parts": (segment_checks.test_max_parts, {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_passes_on_the_reference(reference, name):
+    check, kwargs = CHECKS[name]
+    check(target=reference, **kwargs)
+
+
+@pytest.mark.parametrize("mutant, name", [
+    ("kw_case_sensitive", "keyword_case"),
+    ("kw_accent_sensitive", "keyword_accents"),
+    ("kw_match_anywhere", "keyword_prefix"),
+    ("kw_limits_unchecked", "keyword_limits"),
+    ("phone_forms_strict", "phone_forms"),
+    ("dup_no_cap", "duplicates_cap"),
+    ("incoming_to_oldest_profile", "duplicates_incoming"),
+    ("consent_events_at_once", "batch_hourly"),
+    ("blacklist_ignored_on_send", "enqueue_failed"),
+    ("confirmation_prohibited_sent", "confirmation_prohibited"),
+    ("seg_extended_counted_once", "segments_extended"),
+    ("max_parts_9", "segments_max_parts"),
+])
+def test_check_catches_the_mutant_of_its_rule(fakes_url, mutant, name):
+    check, kwargs = CHECKS[name]
+    with platform(fakes_url, mutant) as target, pytest.raises(CheckFailed):
+        check(target=target, **kwargs)
+
+
+# The state machine: derandomized so that the sequences (and this test) are the same on every run.
+MACHINE = settings(machine_checks.MACHINE_SETTINGS, max_examples=12, derandomize=True, database=None,
+                   phases=(Phase.explicit, Phase.generate))
+
+
+@pytest.mark.parametrize("check", ["no_sms_before_batch", "each_reply_processed_once", "at_most_ten_profiles_per_reply"])
+def test_machine_invariants_hold_on_the_reference(reference, check):
+    machine_checks.run_machine(reference, check, MACHINE)
+
+
+@pytest.mark.parametrize("mutant, check", [
+    ("blacklist_ignored_on_send", "no_sms_before_batch"),
+    ("duplicate_callbacks_processed", "each_reply_processed_once"),
+    ("dup_no_cap", "at_most_ten_profiles_per_reply"),
+])
+def test_machine_catches_the_mutant(fakes_url, mutant, check):
+    with platform(fakes_url, mutant) as target, pytest.raises(CheckFailed):
+        machine_checks.run_machine(target, check, MACHINE)
+
+
+def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_collected_by_path_they_write_verdicts_per_requirement(tmp_path):
+    """What certify relies on: results lines with requirements and verdicts, NOT APPLICABLE when not selected."""
+    results = tmp_path / "results"
+    run = _pytest(str(PROPERTIES / "test_confirmation.py"), "--smsproof-examples", "2", "--smsproof-results", str(results),
+                  f"--junitxml={tmp_path / 'junit.xml'}", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = [json.loads(line) for line in (results / "results-main.jsonl").read_text().splitlines()]
+    assert {(tuple(r["requirements"]), r["verdict"]) for r in lines} == {
+        (("CONF-MANDATORY",), "PASSED"), (("CONF-OPTIONAL",), "PASSED"), (("CONF-PROHIBITED",), "PASSED")}
+    assert all(r["name"].startswith("property:") and r["file"].endswith("test_confirmation.py") for r in lines)
+    assert 'name="requirements" value="CONF-MANDATORY"' in (tmp_path / "junit.xml").read_text()
+
+    skipped = _pytest(str(PROPERTIES / "test_confirmation.py"), "--smsproof-profile", "campaign_sending",
+                      "--smsproof-results", str(tmp_path / "skipped"), cwd=tmp_path)
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    verdicts = [json.loads(line) for line in (tmp_path / "skipped" / "results-main.jsonl").read_text().splitlines()]
+    assert {r["verdict"] for r in verdicts} == {"NOT APPLICABLE"}
+    assert all(r["reason"] == "profile sms_processes not selected" for r in verdicts)
+
+
+def test_a_failing_check_reports_the_shrunk_example_and_evidence(tmp_path):
+    results = tmp_path / "results"
+    args = (str(PROPERTIES / "test_keywords.py"), "-k", "test_keyword_limits", "--smsproof-mutant", "kw_limits_unchecked",
+            "--smsproof-results", str(results))
+    run = _pytest(*args, cwd=tmp_path)
+    assert run.returncode == 1
+    assert "Falsifying example: test_keyword_limits(" in run.stdout and "@reproduce_failure(" in run.stdout
+    result, = [json.loads(line) for line in (results / "results-main.jsonl").read_text().splitlines()]
+    assert result["verdict"] == "FAILED" and result["requirements"] == ["KW-LIMITS"]
+    assert result["expected"] == "422 at two_way.keywords" and result["observed"]["observed"] == "accepted"
+    assert any(e["method"] == "PUT" and e["url"].endswith("/config") for e in result["exchanges"])
+    saved = tmp_path / ".hypothesis" / "smsproof"
+    assert any(path.is_file() for path in saved.rglob("*"))  # the failing example, replayed first next time
+    again = _pytest(*args, cwd=tmp_path)
+    assert again.returncode == 1 and "Falsifying example: test_keyword_limits(" in again.stdout
