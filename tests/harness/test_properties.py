@@ -91,8 +91,9 @@ def test_check_catches_the_mutant_of_its_rule(fakes_url, mutant, name):
 
 
 # The state machine: derandomized so that the sequences (and this test) are the same on every run.
-MACHINE = settings(machine_checks.MACHINE_SETTINGS, max_examples=12, derandomize=True, database=None,
+MACHINE = settings(machine_checks.MACHINE_SETTINGS, max_examples=10, derandomize=True, database=None,
                    phases=(Phase.explicit, Phase.generate))
+HUNT = settings(MACHINE, max_examples=40)  # stops at the first failing run
 
 
 @pytest.mark.parametrize("check", ["no_sms_before_batch", "each_reply_processed_once", "at_most_ten_profiles_per_reply"])
@@ -107,7 +108,7 @@ def test_machine_invariants_hold_on_the_reference(reference, check):
 ])
 def test_machine_catches_the_mutant(fakes_url, mutant, check):
     with platform(fakes_url, mutant) as target, pytest.raises(CheckFailed):
-        machine_checks.run_machine(target, check, MACHINE)
+        machine_checks.run_machine(target, check, HUNT)
 
 
 def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
