@@ -195,6 +195,9 @@ def _print_summary(built: dict, run_dir: Path) -> None:
         if requirement["verdict"] == report.FAILED:
             print(f"  FAILED {requirement['id']} ({requirement['level']}{', blocking' if requirement['blocking'] else ''}): "
                   f"{requirement['title']}")
+    if s["contract_problems"]:
+        print(f"  {len(s['contract_problems'])} kinds of driver-API answers differ from harness/driver/openapi.yaml "
+              f"(e.g. {s['contract_problems'][0]}); see report.html")
     word = "CERTIFIED" if s["certified"] else "NOT CERTIFIED"
     print(f"smsproof: {word} {built['platform']['name']}: {s['PASSED']} passed, {s['FAILED']} failed, "
           f"{s['NOT APPLICABLE']} not applicable, {s['NOT CHECKED']} not checked requirements "
