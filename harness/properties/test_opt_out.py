@@ -7,7 +7,8 @@ compared with harness/rules/ (phones, duplicates, consent).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import example, given
@@ -17,7 +18,7 @@ from harness.properties import strategies as s
 from harness.properties.sandbox import CATEGORY, LONG_CODE, START, Sandbox, two_way_config
 from harness.properties.settings import check_settings
 from harness.rules import consent, duplicates, phones
-from harness.scenario.matching import parse_time
+from harness.scenario.matching import format_time, parse_time
 from harness.scenario.runner import CheckFailed
 
 # The configured keywords exactly: these checks are about what follows a match, not about matching.
@@ -115,22 +116,95 @@ def test_duplicate_profiles(target, aspect, history, form):
 
 
 # -- OPT-*, CONS-FIELDS, IN-EVENT-FIELDS: instants around the hourly batch ---------------------------
-def fmt_ms(moment) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def same_instant(observed, expected) -> bool:
     return isinstance(observed, str) and parse_time(observed) == expected
 
 
-TIMELINE_ASPECTS = [
-    pytest.param(a, marks=pytest.mark.requirement(r), id=r) for a, r in [
-        ("blacklist", "OPT-BLACKLIST-IMMEDIATE"), ("before_batch", "OPT-ENQUEUE-FAILED"), ("batch", "OPT-BATCH-HOURLY"),
-        ("after_batch", "OPT-NO-SEND-AFTER"), ("consent_fields", "CONS-FIELDS"), ("incoming_fields", "IN-EVENT-FIELDS")]
-]
+@dataclass
+class Probe:
+    """One customer's opt-out reply at `received_at`, observed at the sandbox's current time."""
+
+    sandbox: Sandbox
+    customer: str
+    number: str
+    body: str
+    received_at: datetime
+
+    @property
+    def batch(self) -> datetime:
+        return consent.batch_time(self.received_at)
+
+    def when(self) -> str:
+        return (f"at {format_time(self.sandbox.now)}, reply at {format_time(self.received_at)}, "
+                f"batch at {format_time(self.batch)}")
+
+    def blacklist(self) -> None:
+        listed = self.sandbox.blacklisted()
+        if self.number not in listed:
+            raise CheckFailed("the phone is not on the blacklist right after its opt-out reply", self.number, sorted(listed))
+
+    def send(self) -> None:
+        """OPT-ENQUEUE-FAILED before the batch, OPT-NO-SEND-AFTER after it: nothing reaches the phone."""
+        verdict = consent.send_after_opt_out(self.received_at, self.sandbox.now)
+        outcome, = self.sandbox.send([self.customer], "Flash sale", campaign_id="flash")
+        sent = self.sandbox.messages(direction="mt", to=self.number)
+        observed = {"status": outcome["status"], "reason": outcome.get("reason"), "sent": len(sent)}
+        expected = {"status": verdict.status, "reason": verdict.reason, "sent": 0}
+        if verdict.status == "enqueue_failed":
+            failed = [e for e in self.sandbox.events(self.customer, "campaign") if e.get("status") == "enqueue_failed"]
+            observed |= {"message": outcome.get("message"), "event_message": failed[-1].get("message") if failed else None}
+            expected |= {"message": verdict.message, "event_message": verdict.message}
+        if observed != expected:
+            raise CheckFailed(f"campaign {self.when()}", expected, observed)
+
+    def batch_events(self) -> None:
+        visible = consent.events_visible(self.received_at, self.sandbox.now)
+        rejects = reply_rejects(self.sandbox)
+        observed = {"consent_rejects": len(rejects), "incoming_messages": len(incoming(self.sandbox)),
+                    "imported": sorted({e.get("imported_timestamp") for e in rejects})}
+        expected = {"consent_rejects": int(visible), "incoming_messages": int(visible),
+                    "imported": [format_time(self.batch)] if visible else []}
+        counts = ("consent_rejects", "incoming_messages")
+        if any(observed[k] != expected[k] for k in counts) or not all(same_instant(t, self.batch) for t in observed["imported"]):
+            raise CheckFailed(f"events {self.when()}", expected, observed)
+
+    def consent_fields(self) -> None:
+        wanted, = consent.expected_consent_events(customer_ids=[self.customer], categories=[CATEGORY], sender=self.number,
+                                                  body=self.body, received_at=self.received_at)
+        rejects = reply_rejects(self.sandbox)
+        got = rejects[0] if len(rejects) == 1 else {"events": rejects}
+        if not all(_field_matches(key, got.get(key), value) for key, value in wanted.items()):
+            shown = {k: format_time(v) if isinstance(v, datetime) else v for k, v in wanted.items()}
+            raise CheckFailed("consent reject fields", shown, got)
+
+    def incoming_fields(self) -> None:
+        events = incoming(self.sandbox)
+        got = events[0] if len(events) == 1 else {"events": events}
+        wanted = {"customer_id": self.customer, "action_type": "sms", "status": "incoming_message", "message": self.body,
+                  "sender": self.number, "recipient": LONG_CODE, "timestamp": self.received_at}
+        if not all(_field_matches(key, got.get(key), value) for key, value in wanted.items()):
+            shown = {**wanted, "timestamp": format_time(self.received_at)}
+            raise CheckFailed("incoming_message event fields", shown, got)
 
 
-@pytest.mark.parametrize("aspect", TIMELINE_ASPECTS)
+def _field_matches(key: str, observed, expected) -> bool:
+    """Instants compare as instants and phones as identities; the rest literally."""
+    if isinstance(expected, datetime):
+        return same_instant(observed, expected)
+    if key in ("identification", "sender", "recipient"):
+        return phones.same_phone(observed, expected)
+    return observed == expected
+
+
+# requirement: (when to look: at once, "before"/"after" the batch or "any" time in two hours; Probe method)
+TIMELINE = {
+    "OPT-BLACKLIST-IMMEDIATE": (None, "blacklist"), "OPT-ENQUEUE-FAILED": ("before", "send"),
+    "OPT-BATCH-HOURLY": ("any", "batch_events"), "OPT-NO-SEND-AFTER": ("after", "send"),
+    "CONS-FIELDS": ("after", "consent_fields"), "IN-EVENT-FIELDS": ("after", "incoming_fields"),
+}
+
+
+@pytest.mark.parametrize("aspect", [pytest.param(r, marks=pytest.mark.requirement(r), id=r) for r in TIMELINE])
 @check_settings(10)
 @given(offset_ms=s.offsets_in_hour().map(lambda seconds: round(seconds * 1000)), body=OPT_OUT_REPLIES,
        data=st.data())
@@ -139,76 +213,11 @@ def test_reply_relative_to_batch(target, aspect, offset_ms, body, data):
     number = s.mobile_number("FR", 3)
     with Sandbox(target, start=START + timedelta(milliseconds=offset_ms)) as sandbox:
         sandbox.configure(two_way_config())
-        customer = sandbox.customer(number)
-        received_at = sandbox.now
+        probe = Probe(sandbox, sandbox.customer(number), number, body, sandbox.now)
         sandbox.reply(number, body)
-        batch = consent.batch_time(received_at)
-        if aspect == "blacklist":
-            if number not in sandbox.blacklisted():
-                raise CheckFailed("the phone is not on the blacklist right after its opt-out reply", number,
-                                  sorted(sandbox.blacklisted()))
-            return
-        window_ms = round((batch - received_at).total_seconds() * 1000)
-        if aspect == "before_batch":
-            delay_ms = data.draw(st.integers(0, window_ms - 1), label="probe ms after the reply")
-        elif aspect in ("after_batch", "consent_fields", "incoming_fields"):
-            delay_ms = data.draw(st.integers(window_ms, window_ms + 3_600_000), label="probe ms after the reply")
-        else:
-            delay_ms = data.draw(st.integers(0, 2 * 3_600_000), label="probe ms after the reply")
-        sandbox.advance(delay_ms / 1000)
-        now = sandbox.now
-        rejects = reply_rejects(sandbox)
-        if aspect in ("before_batch", "after_batch"):
-            verdict = consent.send_after_opt_out(received_at, now)
-            outcome, = sandbox.send([customer], "Flash sale", campaign_id="flash")
-            sent = sandbox.messages(direction="mt", to=number)
-            observed = {"status": outcome["status"], "reason": outcome.get("reason"), "sent": len(sent)}
-            expected = {"status": verdict.status, "reason": verdict.reason, "sent": 0}
-            if verdict.status == "enqueue_failed":
-                observed["message"], expected["message"] = outcome.get("message"), verdict.message
-                failed = [e for e in sandbox.events(customer, "campaign") if e.get("status") == "enqueue_failed"]
-                observed["event_message"] = failed[-1].get("message") if failed else None
-                expected["event_message"] = verdict.message
-            if observed != expected:
-                raise CheckFailed(f"campaign at {fmt_ms(now)} after a reply at {fmt_ms(received_at)} (batch {fmt_ms(batch)})",
-                                  expected, observed)
-        elif aspect == "batch":
-            visible = consent.events_visible(received_at, now)
-            observed = {"consent_rejects": len(rejects), "incoming_messages": len(incoming(sandbox)),
-                        "imported": sorted({e.get("imported_timestamp") for e in rejects})}
-            expected = {"consent_rejects": int(visible), "incoming_messages": int(visible),
-                        "imported": [fmt_ms(batch)] if visible else []}
-            ok = (observed["consent_rejects"], observed["incoming_messages"]) == (expected["consent_rejects"], expected["incoming_messages"]) \
-                and all(same_instant(t, batch) for t in observed["imported"])
-            if not ok:
-                raise CheckFailed(f"events at {fmt_ms(now)} of a reply at {fmt_ms(received_at)} (batch {fmt_ms(batch)})",
-                                  expected, observed)
-        elif aspect == "consent_fields":
-            wanted, = consent.expected_consent_events(customer_ids=[customer], categories=[CATEGORY], sender=number,
-                                                      body=body, received_at=received_at)
-            got = rejects[0] if len(rejects) == 1 else {"events": rejects}
-            if not _consent_fields_match(got, wanted):
-                raise CheckFailed("consent reject fields", {k: (fmt_ms(v) if hasattr(v, "hour") else v) for k, v in wanted.items()}, got)
-        else:
-            events = incoming(sandbox)
-            got = events[0] if len(events) == 1 else {"events": events}
-            wanted = {"customer_id": customer, "action_type": "sms", "status": "incoming_message", "message": body,
-                      "sender": number, "recipient": LONG_CODE, "timestamp": fmt_ms(received_at)}
-            ok = len(events) == 1 and all(got.get(k) == wanted[k] for k in ("customer_id", "action_type", "message")) \
-                and phones.same_phone(got.get("sender"), number) and phones.same_phone(got.get("recipient"), LONG_CODE) \
-                and same_instant(got.get("timestamp"), received_at)
-            if not ok:
-                raise CheckFailed("incoming_message event fields", wanted, got)
-
-
-def _consent_fields_match(got: dict, wanted: dict) -> bool:
-    for key, value in wanted.items():
-        if key in ("timestamp", "imported_timestamp"):
-            if not same_instant(got.get(key), value):
-                return False
-        elif key == "identification":
-            if not phones.same_phone(got.get(key), value):
-                return False
-        elif got.get(key) != value:
-            return False
-    return True
+        window_ms = round((probe.batch - probe.received_at).total_seconds() * 1000)
+        bounds = {"before": (0, window_ms - 1), "after": (window_ms, window_ms + 3_600_000), "any": (0, 7_200_000)}
+        moment, check = TIMELINE[aspect]
+        if moment:
+            sandbox.advance(data.draw(st.integers(*bounds[moment]), label="probe ms after the reply") / 1000)
+        getattr(probe, check)()
