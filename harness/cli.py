@@ -170,7 +170,10 @@ def certify(args) -> int:
         pytest_args += ["-p", "no:terminal"] if _quiet() else ["-q", "--no-header", "-rN"]
         import pytest
 
-        code = pytest.main(pytest_args)
+        problems = _CollectionProblems()
+        code = pytest.main(pytest_args, plugins=[problems])
+    if problems.first:
+        raise CliError(f"a check could not be collected: {problems.first}", EXIT_USAGE)
     if code not in (0, 1, 5):
         raise CliError(f"the test run stopped (pytest exit code {code})", EXIT_USAGE)
     results = report.read_results(results_dir)
@@ -187,6 +190,17 @@ def certify(args) -> int:
     report.write(built, run_dir)
     _print_summary(built, run_dir)
     return EXIT_OK if built["summary"]["certified"] else EXIT_FAILED
+
+
+class _CollectionProblems:
+    """pytest plugin object: the first collection error, as one line (quiet runs print nothing)."""
+
+    first: str | None = None
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed and self.first is None:
+            lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
+            self.first = f"{report.nodeid or report.fspath}: {lines[-1] if lines else 'error'}"
 
 
 def _print_summary(built: dict, run_dir: Path) -> None:

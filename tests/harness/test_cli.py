@@ -122,6 +122,17 @@ def test_an_invalid_scenario_file_is_one_line_and_exit_2(tmp_path):
                                   "Additional properties are not allowed ('advanse' was unexpected)"
 
 
+def test_a_check_that_cannot_be_collected_is_one_line_and_exit_2(tmp_path):
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "ok.yaml").write_text("id: ok\ntitle: Ok\nrequirements: [KW-CASE]\nwhen:\n  - advance: 1h\n")
+    (checks / "test_broken.py").write_text("import module_that_does_not_exist\n")
+    done = smsproof("certify", "--scenarios", str(checks), "--reports", str(tmp_path / "r"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("smsproof: error: a check could not be collected: ")
+    assert "No module named 'module_that_does_not_exist'" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_an_unreachable_platform_is_one_line_and_exit_3(tmp_path):
     url = f"http://127.0.0.1:{_free_port()}"
     done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
