@@ -120,8 +120,9 @@ def test_collected_by_path_they_write_verdicts_per_requirement(tmp_path):
     """What certify relies on: results lines with requirements and verdicts, NOT APPLICABLE when not selected."""
     results = tmp_path / "results"
     run = _pytest(str(PROPERTIES / "test_confirmation.py"), "--smsproof-examples", "2", "--smsproof-results", str(results),
-                  f"--junitxml={tmp_path / 'junit.xml'}", cwd=tmp_path)
+                  f"--junitxml={tmp_path / 'junit.xml'}", "--hypothesis-show-statistics", cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("Stopped because settings.max_examples=2") == 3  # the --examples knob
     lines = [json.loads(line) for line in (results / "results-main.jsonl").read_text().splitlines()]
     assert {(tuple(r["requirements"]), r["verdict"]) for r in lines} == {
         (("CONF-MANDATORY",), "PASSED"), (("CONF-OPTIONAL",), "PASSED"), (("CONF-PROHIBITED",), "PASSED")}
