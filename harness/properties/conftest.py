@@ -6,6 +6,8 @@ smsproof plugin's `smsproof_env` fixture (platform + fakes of the run). Here:
 - a check whose requirements' profile is not offered (or not selected with --smsproof-profile), or
   that needs a drivable clock, workspaces or the Sinch provider the platform lacks, is skipped as
   "NOT APPLICABLE: ...", never passed;
+- SMSPROOF_REQUIREMENTS=ID[,ID...] keeps only the checks of those requirements (for a mutant
+  sweep: the checks of the requirement the mutant breaks);
 - with `--smsproof-results DIR`, each check appends one result line to DIR/results-<worker>.jsonl in
   the scenarios' format (harness.scenario.runner.ScenarioResult), so the report turns it into
   per-requirement verdicts like any scenario.
@@ -25,6 +27,7 @@ from harness.properties.sandbox import Target
 from harness.scenario.runner import ERROR, FAILED, NOT_APPLICABLE, PASSED, Environment, ScenarioResult
 
 NEEDED_PROVIDER = "sinch"
+REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +35,17 @@ def pytest_configure(config: pytest.Config) -> None:
         check_settings.configure(examples=config.getoption("--smsproof-examples", default=None))
     except check_settings.SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = {r.strip() for r in os.environ.get(REQUIREMENTS_ENV, "").split(",") if r.strip()}
+    here = Path(__file__).parent
+    if not wanted:
+        return
+    dropped = [i for i in items if here in Path(str(i.path)).parents and not wanted & set(requirements_of(i))]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
 
 
 def requirements_of(item: pytest.Item) -> list[str]:

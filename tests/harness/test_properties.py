@@ -6,6 +6,7 @@ gives them); each mutant gets its own embedded platform next to one shared insta
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,9 +112,9 @@ def test_machine_catches_the_mutant(fakes_url, mutant, check):
         machine_checks.run_machine(target, check, HUNT)
 
 
-def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def _pytest(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=300)
+                          cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **env})
 
 
 def test_collected_by_path_they_write_verdicts_per_requirement(tmp_path):
@@ -135,6 +136,14 @@ def test_collected_by_path_they_write_verdicts_per_requirement(tmp_path):
     verdicts = [json.loads(line) for line in (tmp_path / "skipped" / "results-main.jsonl").read_text().splitlines()]
     assert {r["verdict"] for r in verdicts} == {"NOT APPLICABLE"}
     assert all(r["reason"] == "profile sms_processes not selected" for r in verdicts)
+
+
+def test_checks_can_be_narrowed_to_requirements(tmp_path):
+    run = _pytest(str(PROPERTIES), "--smsproof-examples", "1", "--smsproof-results", str(tmp_path), cwd=tmp_path,
+                  SMSPROOF_REQUIREMENTS="CONF-OPTIONAL, KW-CATEGORIES")
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = [json.loads(line) for line in (tmp_path / "results-main.jsonl").read_text().splitlines()]
+    assert sorted(r["requirements"][0] for r in lines) == ["CONF-OPTIONAL", "KW-CATEGORIES"]
 
 
 def test_a_failing_check_reports_the_shrunk_example_and_evidence(tmp_path):
