@@ -134,8 +134,11 @@ def certify(args) -> int:
     run_dir = Path(args.reports) / run_id
     results_dir = run_dir / "results"
     with contextlib.ExitStack() as stack:
-        fakes_url = stack.enter_context(servers.running_fakes(args.fakes))
-        platform_url = stack.enter_context(servers.running_platform(target))
+        try:
+            fakes_url = stack.enter_context(servers.running_fakes(args.fakes))
+            platform_url = stack.enter_context(servers.running_platform(target))
+        except servers.PlatformSpecError as error:
+            raise CliError(str(error), EXIT_USAGE) from None
         env = _connect(platform_url, fakes_url)
         capabilities = env.capabilities
         existing = [f"{a['provider']}/{a['account']}" for a in env.fakes.accounts()]
@@ -233,7 +236,12 @@ def selftest(args) -> int:
     rows, reference_ok = [], True
     with servers.running_fakes() as fakes_url:
         def failed_requirements(mutant: str | None, chosen) -> set[str]:
-            with servers.running_platform(servers.PlatformTarget(args.platform, adapter=target.adapter, mutant=mutant)) as url:
+            embedded = servers.PlatformTarget(args.platform, adapter=target.adapter, mutant=mutant)
+            with contextlib.ExitStack() as stack:
+                try:
+                    url = stack.enter_context(servers.running_platform(embedded))
+                except servers.PlatformSpecError as error:
+                    raise CliError(str(error), EXIT_USAGE) from None
                 env = _connect(url, fakes_url)
                 try:
                     results = [run_scenario(s, env) for s in chosen]

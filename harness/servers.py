@@ -36,7 +36,11 @@ class RunningServer:
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        app = app_factory(self.url)
+        try:
+            app = app_factory(self.url)
+        except BaseException:
+            self.socket.close()
+            raise
         config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
@@ -50,7 +54,8 @@ class RunningServer:
             if not self.thread.is_alive():
                 break
             self.thread.join(0.01)
-        raise RuntimeError(f"{self.thread.name} did not start")
+        self.socket.close()
+        raise PlatformSpecError(f"{self.thread.name} did not start (see the log above)")
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -127,7 +132,12 @@ def running_platform(target: PlatformTarget) -> Iterator[str]:
     if target.url:
         yield target.url
         return
-    factory = lambda base_url: target.adapter.create_app(mutant=target.mutant, base_url=base_url)  # noqa: E731
+    def factory(base_url: str):
+        try:
+            return target.adapter.create_app(mutant=target.mutant, base_url=base_url)
+        except Exception as exc:  # a vendor's adapter failing is bad input, not a crash
+            raise PlatformSpecError(f"platform {target.spec!r} could not create its app: {type(exc).__name__}: {exc}") from None
+
     with serve(factory, f"platform-{target.spec}") as url:
         yield url
 

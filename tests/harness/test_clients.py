@@ -82,3 +82,18 @@ def test_platform_resolution_errors_are_clear():
     with pytest.raises(servers.PlatformSpecError, match="not to a URL"):
         servers.resolve_platform("http://x", mutant="kw_case_sensitive")
     assert servers.resolve_platform("http://x:1/").url == "http://x:1"
+
+
+def test_an_adapter_that_cannot_create_its_app_is_a_platform_error():
+    class Broken:
+        name = "broken"
+
+        def mutants(self):
+            return []
+
+        def create_app(self, mutant=None, base_url=None):
+            raise RuntimeError("no database")
+
+    with pytest.raises(servers.PlatformSpecError, match="platform 'broken' could not create its app: RuntimeError: no database"):
+        with servers.running_platform(servers.PlatformTarget("broken", adapter=Broken())):
+            pass
