@@ -55,8 +55,6 @@ class ModelOptOut:
 
 @dataclass
 class ModelSend:
-    number: int
-    at: datetime
     allowed: Counter  # phone -> how many of the targeted profiles may receive the campaign
     pending_window: set  # phones whose opt-out batch had not run at the send
 
@@ -112,7 +110,7 @@ class OptOutMachine(RuleBasedStateMachine):
                 pending.add(profile.phone)
             elif window is None:
                 allowed[profile.phone] += 1
-        self.sends[body] = ModelSend(len(self.sends), now, allowed, pending)
+        self.sends[body] = ModelSend(allowed, pending)
         self.sandbox.send(list(chosen), body)
 
     @rule(phone=st.sampled_from(PHONES), form=s.SENDER_FORMS, text=st.sampled_from(REPLY_TEXTS),
@@ -174,7 +172,11 @@ class OptOutMachine(RuleBasedStateMachine):
     @invariant()
     def holds(self):
         """The one invariant this run checks (`check`), after every step."""
-        getattr(self, f"check_{self.check}")()
+        try:
+            getattr(self, f"check_{self.check}")()
+        except CheckFailed as failure:  # evidence for the report, before teardown deletes the sandbox
+            failure.exchanges, failure.timeline = self.sandbox.exchanges(), self.sandbox.timeline()
+            raise
 
     def _promotions(self) -> dict[tuple[str, str], int]:
         """(campaign body, E.164 phone) -> campaign SMS at the fakes."""
