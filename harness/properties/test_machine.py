@@ -241,12 +241,16 @@ class OptOutMachine(RuleBasedStateMachine):
 
     def check_events_at_full_hours(self):
         """OPT-BATCH-HOURLY: a reply's consent rejects are imported by the batch at the first full hour after it."""
-        for body, events in self._reply_events()[0].items():
-            for event in events:
-                received, imported = parse_time(event["timestamp"]), parse_time(event["imported_timestamp"])
-                if imported != consent.batch_time(received) or imported > self.sandbox.now:
-                    raise CheckFailed(f"reply {body}: consent reject imported at {event['imported_timestamp']}",
-                                      consent.batch_time(received).isoformat(), event["imported_timestamp"])
+        for event in self.sandbox.events(type="consent"):
+            if event.get("source") != "sms_reply":
+                continue
+            imported = parse_time(event["imported_timestamp"])
+            phone = phones.identity(event.get("identification"), bare_ok=True)
+            batches = sorted({o.batch for o in self.opt_outs if o.phone == phone})
+            if imported not in batches or imported > self.sandbox.now:
+                raise CheckFailed(f"a consent reject of a reply from {phone} imported at {event['imported_timestamp']} "
+                                  f"(platform clock {self.sandbox.now.isoformat()})",
+                                  [b.isoformat() for b in batches], event["imported_timestamp"])
 
 
 INVARIANTS = [

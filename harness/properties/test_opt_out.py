@@ -129,6 +129,7 @@ class Probe:
     number: str
     body: str
     received_at: datetime
+    categories: list[str]
 
     @property
     def batch(self) -> datetime:
@@ -160,22 +161,31 @@ class Probe:
     def batch_events(self) -> None:
         visible = consent.events_visible(self.received_at, self.sandbox.now)
         rejects = reply_rejects(self.sandbox)
-        observed = {"consent_rejects": len(rejects), "incoming_messages": len(incoming(self.sandbox)),
+        observed = {"consent_rejects": bool(rejects), "incoming_messages": len(incoming(self.sandbox)),
                     "imported": sorted({e.get("imported_timestamp") for e in rejects})}
-        expected = {"consent_rejects": int(visible), "incoming_messages": int(visible),
+        expected = {"consent_rejects": visible, "incoming_messages": int(visible),
                     "imported": [format_time(self.batch)] if visible else []}
         counts = ("consent_rejects", "incoming_messages")
         if any(observed[k] != expected[k] for k in counts) or not all(same_instant(t, self.batch) for t in observed["imported"]):
             raise CheckFailed(f"events {self.when()}", expected, observed)
 
     def consent_fields(self) -> None:
-        wanted, = consent.expected_consent_events(customer_ids=[self.customer], categories=[CATEGORY], sender=self.number,
-                                                  body=self.body, received_at=self.received_at)
-        rejects = reply_rejects(self.sandbox)
-        got = rejects[0] if len(rejects) == 1 else {"events": rejects}
-        if not all(_field_matches(key, got.get(key), value) for key, value in wanted.items()):
-            shown = {k: format_time(v) if isinstance(v, datetime) else v for k, v in wanted.items()}
+        """CONS-FIELDS: each consent reject of the reply carries the seed's fields."""
+        wanted = {e["category"]: e for e in consent.expected_consent_events(
+            customer_ids=[self.customer], categories=self.categories, sender=self.number, body=self.body,
+            received_at=self.received_at)}
+        got = reply_rejects(self.sandbox)
+        if not got or not all(_field_matches(key, event.get(key), value) for event in got
+                              for key, value in wanted.get(event.get("category"), {"category": None}).items()):
+            shown = [{k: format_time(v) if isinstance(v, datetime) else v for k, v in w.items()} for w in wanted.values()]
             raise CheckFailed("consent reject fields", shown, got)
+
+    def all_categories(self) -> None:
+        """CONS-ALL-CATEGORIES: one reject per configured opt-out category."""
+        got = sorted(str(e.get("category")) for e in reply_rejects(self.sandbox))
+        if got != sorted(self.categories):
+            raise CheckFailed(f"consent rejects of a reply with {len(self.categories)} opt-out categories",
+                              sorted(self.categories), got)
 
     def incoming_fields(self) -> None:
         events = incoming(self.sandbox)
@@ -200,20 +210,22 @@ def _field_matches(key: str, observed, expected) -> bool:
 TIMELINE = {
     "OPT-BLACKLIST-IMMEDIATE": (None, "blacklist"), "OPT-ENQUEUE-FAILED": ("before", "send"),
     "OPT-BATCH-HOURLY": ("any", "batch_events"), "OPT-NO-SEND-AFTER": ("after", "send"),
-    "CONS-FIELDS": ("after", "consent_fields"), "IN-EVENT-FIELDS": ("after", "incoming_fields"),
+    "CONS-FIELDS": ("after", "consent_fields"), "CONS-ALL-CATEGORIES": ("after", "all_categories"),
+    "IN-EVENT-FIELDS": ("after", "incoming_fields"),
 }
 
 
 @pytest.mark.parametrize("aspect", [pytest.param(r, marks=pytest.mark.requirement(r), id=r) for r in TIMELINE])
 @check_settings(10)
 @given(offset_ms=s.offsets_in_hour().map(lambda seconds: round(seconds * 1000)), body=OPT_OUT_REPLIES,
-       data=st.data())
-def test_reply_relative_to_batch(target, aspect, offset_ms, body, data):
+       extra_categories=st.integers(0, 4), data=st.data())
+def test_reply_relative_to_batch(target, aspect, offset_ms, body, extra_categories, data):
     """A reply at any instant of the hour: blacklisted at once, enqueue_failed until the batch, events at the full hour."""
     number = s.mobile_number("FR", 3)
     with Sandbox(target, start=START + timedelta(milliseconds=offset_ms)) as sandbox:
-        sandbox.configure(two_way_config())
-        probe = Probe(sandbox, sandbox.customer(number), number, body, sandbox.now)
+        categories = [CATEGORY] + [f"sms_category_{i}" for i in range(extra_categories)]  # up to 5 (KW-CATEGORIES)
+        sandbox.configure(two_way_config(categories=categories))
+        probe = Probe(sandbox, sandbox.customer(number), number, body, sandbox.now, categories)
         sandbox.reply(number, body)
         window_ms = round((probe.batch - probe.received_at).total_seconds() * 1000)
         bounds = {"before": (0, window_ms - 1), "after": (window_ms, window_ms + 3_600_000), "any": (0, 7_200_000)}
