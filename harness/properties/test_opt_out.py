@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from harness.properties import strategies as s
 from harness.properties.sandbox import CATEGORY, LONG_CODE, START, Sandbox, two_way_config
 from harness.properties.settings import check_settings
-from harness.rules import consent, duplicates, phones
+from harness.rules import consent, duplicates, eligibility, phones
 from harness.scenario.matching import format_time, parse_time
 from harness.scenario.runner import CheckFailed
 
@@ -233,3 +233,33 @@ def test_reply_relative_to_batch(target, aspect, offset_ms, body, extra_categori
         if moment:
             sandbox.advance(data.draw(st.integers(*bounds[moment]), label="probe ms after the reply") / 1000)
         getattr(probe, check)()
+
+
+# -- LI-NEW-PROFILE-BLOCK ---------------------------------------------------------------------------
+@pytest.mark.requirement("LI-NEW-PROFILE-BLOCK")
+@check_settings(8)
+@given(number=s.mobile_numbers(), form=s.CUSTOMER_FORMS, hours_later=st.integers(1, 48), accept=st.booleans())
+def test_legitimate_interest_blocks_new_profiles(target, number, form, hours_later, accept):
+    """Under legitimate interest a profile created after an opt-out, in any phone form, is blocked until it accepts."""
+    with Sandbox(target) as sandbox:
+        config = two_way_config()
+        config["consent_categories"] = [{"name": CATEGORY, "legal_basis": "legitimate_interest"}]
+        sandbox.configure(config)
+        sandbox.customer(number, consents={})
+        sandbox.reply(number, "stop")
+        sandbox.past_batch()
+        sandbox.advance(3600 * (hours_later - 1))
+        newcomer = sandbox.customer(s.written_as(number, form), consents={})
+        if accept:
+            sandbox.ws.track_consent(newcomer, CATEGORY, "accept")
+        recipient = eligibility.Recipient(s.written_as(number, form), consents={CATEGORY: "accept"} if accept else {},
+                                          legitimate_interest_blocked=True)
+        expected = eligibility.decide(recipient, kind="campaign", body="Spring sale", category=CATEGORY,
+                                      legal_basis="legitimate_interest")
+        outcome, = sandbox.send([newcomer], "Spring sale")
+        sent = len(sandbox.messages(direction="mt", to=number, body="Spring sale"))
+        observed = {"status": outcome["status"], "reason": outcome.get("reason"), "sent": sent}
+        wanted = {"status": expected.status, "reason": expected.reason, "sent": int(expected.status == "enqueued")}
+        if observed != wanted:
+            raise CheckFailed(f"a profile created {hours_later} h after {number} opted out"
+                              + (", then accepting explicitly" if accept else ""), wanted, observed)
