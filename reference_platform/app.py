@@ -1,5 +1,7 @@
 """The Starlette application: driver API, provider webhooks and the short-link resolver."""
 
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
@@ -7,6 +9,7 @@ from starlette.routing import Route
 
 from . import driver, links, webhooks
 from .mutants import Mutation
+from .outbox import ProviderHTTP
 
 
 async def short_link(request: Request):
@@ -30,7 +33,15 @@ def create_app(mutant: str | None = None, base_url: str | None = None) -> Starle
         Route("/webhooks/{ws}/{provider}/{kind}", webhooks.callback, methods=["POST"]),
         Route("/r/{code}", short_link, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 500: server_error})
+    http = ProviderHTTP()
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        await http.aclose()
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 500: server_error}, lifespan=lifespan)
+    app.state.http = http
     app.state.broken = Mutation(mutant)
     app.state.base_url = base_url.rstrip("/") if base_url else None
     app.state.workspaces = {}

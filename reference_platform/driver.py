@@ -62,7 +62,7 @@ async def capabilities(request: Request):
 
 async def create_workspace(request: Request):
     app = request.app.state
-    ws = Workspace(f"ws_{ULID()}", _base_url(request), app.broken)
+    ws = Workspace(f"ws_{ULID()}", _base_url(request), app.broken, app.http)
     app.workspaces[ws.name] = ws
     return JSONResponse({"workspace": ws.name, "webhooks": ws.webhook_urls()}, 201)
 

@@ -68,10 +68,11 @@ class BlacklistEntry:
 
 
 class Workspace:
-    def __init__(self, name: str, base_url: str, broken):
+    def __init__(self, name: str, base_url: str, broken, http):
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.broken = broken
+        self.http = http  # outbox.ProviderHTTP, shared by the app's workspaces
         self.config = config_module.merged(config_module.DEFAULTS, {})
         self.started_processes: dict[str, dict] = {}  # as they were when started (a mutant keeps them)
         self.now = utcnow()
