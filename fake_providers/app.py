@@ -45,19 +45,30 @@ def load_backends(network: Network) -> list[ProviderBackend]:
 class ProviderHosts:
     """Dispatch by Host header: a provider's real host name goes straight to its routes."""
 
+    CACHE_SIZE = 256  # distinct Host headers remembered (clients send one or two each)
+
     def __init__(self, app: ASGIApp, hosts: list[tuple[str, ASGIApp]]) -> None:
         self.app = app
         self.hosts = [(re.compile(fnmatch.translate(pattern)), router) for pattern, router in hosts]
+        self._routed: dict[bytes, ASGIApp] = {}  # Host header -> where it goes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
-            host = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
-            for pattern, router in self.hosts:
-                if pattern.match(host):
-                    await router(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = next((v for k, v in scope["headers"] if k == b"host"), b"")
+        target = self._routed.get(header)
+        if target is None:
+            target = self._route(header)
+            if len(self._routed) >= self.CACHE_SIZE:
+                self._routed.clear()
+            self._routed[header] = target
+        await target(scope, receive, send)
+
+    def _route(self, header: bytes) -> ASGIApp:
+        host = header.decode("latin-1")
+        host = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
+        return next((router for pattern, router in self.hosts if pattern.match(host)), self.app)
 
 
 async def not_found(request, exc) -> JSONResponse:

@@ -23,6 +23,8 @@ def utcnow() -> datetime:
 
 def iso_millis(moment: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the control API's and Sinch's wire format."""
+    if moment.tzinfo is timezone.utc:  # the clock's own datetimes: the fast path
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
     if moment.utcoffset():
         moment = moment.astimezone(timezone.utc)
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
@@ -124,9 +126,10 @@ class Clock:
             timeout = None
             if self._queue and self.mode == "real":
                 timeout = max(0.0, (self._queue[0][0] - utcnow()).total_seconds())
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-            except asyncio.TimeoutError:
+            try:  # asyncio.timeout, not wait_for: no extra task per wake-up
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
+            except TimeoutError:
                 pass
             self._wakeup.clear()
 

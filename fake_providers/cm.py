@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from ulid import ULID
 
@@ -49,7 +49,7 @@ from .callbacks import Callback, RetryPolicy
 from .encoding import segment
 from .journal import Message
 from .phones import same_number, to_e164
-from .provider import ProviderBackend
+from .provider import JSONResponse, ProviderBackend
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")

@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from unidecode import unidecode
 
@@ -48,7 +48,7 @@ from .callbacks import Callback, RetryPolicy
 from .encoding import SegmentedText, gsm_septets, segment
 from .journal import Message
 from .phones import to_e164
-from .provider import ProviderBackend
+from .provider import JSONResponse, ProviderBackend
 
 INSTASENT_RETRY = RetryPolicy(first_delay=30, max_retries=8, retry_statuses=lambda status: True)
 BULK_LIMIT = 100

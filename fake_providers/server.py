@@ -60,7 +60,10 @@ def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     print(banner(network, demos, f"http://{shown}:{sock.getsockname()[1]}"), flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
+    # No access log and no proxy-header rewriting: the fakes use neither, and both cost
+    # time on every request.
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, proxy_headers=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> int:

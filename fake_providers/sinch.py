@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from ulid import ULID
 
@@ -33,7 +33,7 @@ from .encoding import GSM, SegmentedText, segment
 from .handsets import Outcome
 from .journal import Message
 from .phones import digits_of, same_number, to_e164
-from .provider import ProviderBackend
+from .provider import JSONResponse, ProviderBackend
 
 DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
 BATCH_TYPES = ("mt_text", "mt_binary")
