@@ -38,7 +38,7 @@ def parse_iso(text: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-@dataclass
+@dataclass(slots=True)
 class ScheduledEvent:
     due: datetime
     seq: int

@@ -42,11 +42,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from ulid import ULID
 
 from .accounts import Account, OwnedNumber
 from .callbacks import Callback, RetryPolicy
 from .encoding import segment
+from .ids import new_ulid
 from .journal import Message
 from .phones import same_number, to_e164
 from .provider import JSONResponse, ProviderBackend
@@ -293,7 +293,7 @@ class Backend(ProviderBackend):
                    "message": {"text": body},
                    "groupings": list(last.groupings) if last else ["", "", ""],
                    "timeUtc": cm_time(self.network.clock.now()), "channel": "SMS"}
-        message = self.record_mo(account.id, phone, number.number, body, str(ULID()))
+        message = self.record_mo(account.id, phone, number.number, body, new_ulid())
         callback = await self.emit(account.id, "mo", account.mo_callback_url, payload,
                                    policy=MO_RETRY)
         return message, callback

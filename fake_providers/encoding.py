@@ -18,7 +18,7 @@ SINGLE_LIMIT = {GSM: 160, UCS2: 70}
 PART_LIMIT = {GSM: 153, UCS2: 67}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SegmentedText:
     encoding: str  # GSM | UCS2
     units: int  # septets (GSM) or UTF-16 code units (UCS2)

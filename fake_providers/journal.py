@@ -38,7 +38,7 @@ class RawBody:
         return text
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     id: str
     provider: str

@@ -14,9 +14,8 @@ import json
 import logging
 from typing import Any, Awaitable, Callable, ClassVar
 
-from starlette.requests import Request
-from ulid import ULID
 from starlette import responses
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
@@ -25,6 +24,7 @@ from .accounts import Account, OwnedNumber
 from .callbacks import Callback, RetryPolicy, Signer
 from .encoding import SegmentedText, segment
 from .handsets import Outcome
+from .ids import new_ulid
 from .journal import Message, RawBody
 from .network import Network
 
@@ -108,7 +108,7 @@ class ProviderBackend:
         now = self.network.clock.now()
         parts = parts or segment(body)
         return self.network.journal.add_message(Message(
-            id=str(ULID()),
+            id=new_ulid(),
             provider=self.name, account=account, direction="mt", sender=sender,
             recipient=recipient, body=body, encoding=parts.encoding,
             segment_count=parts.segment_count, status=status, created_at=now, status_at=now,

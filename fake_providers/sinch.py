@@ -24,13 +24,13 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from ulid import ULID
 
 from .accounts import Account, OwnedNumber
 from .callbacks import SINCH_RETRY, Callback
 from .clock import iso_millis, parse_iso
 from .encoding import GSM, SegmentedText, segment
 from .handsets import Outcome
+from .ids import new_ulid
 from .journal import Message
 from .phones import digits_of, same_number, to_e164
 from .provider import JSONResponse, ProviderBackend
@@ -71,7 +71,7 @@ def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
 
 
-@dataclass
+@dataclass(slots=True)
 class Recipient:
     msisdn: str  # digits, no '+'
     body: str
@@ -87,7 +87,7 @@ class Recipient:
         return self.status in FINAL
 
 
-@dataclass
+@dataclass(slots=True)
 class Batch:
     id: str
     account: str
@@ -289,7 +289,7 @@ class Backend(ProviderBackend):
         if expire_at <= start or expire_at > start + timedelta(days=3):
             raise constraint("The value of parameter 'expire_at' is invalid; it must be after "
                              "send_at and at most 3 days after it")
-        batch = Batch(batch_id or str(ULID()), account.id, request, created_at or now, now,
+        batch = Batch(batch_id or new_ulid(), account.id, request, created_at or now, now,
                       expire_at, send_at)
         self._add_recipients(batch, request["to"])
         batch.dispatch_event = self.network.clock.call_at(
@@ -557,7 +557,7 @@ class Backend(ProviderBackend):
     # -- inbound ------------------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
                       body: str) -> tuple[Message, Callback]:
-        inbound_id = str(ULID())
+        inbound_id = new_ulid()
         now = self.network.clock.now()
         payload = {"type": "mo_text", "id": inbound_id, "from": digits_of(sender),
                    "to": digits_of(number.number), "body": body, "received_at": iso_millis(now),
