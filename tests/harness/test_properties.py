@@ -152,14 +152,14 @@ def test_a_failing_check_reports_the_shrunk_example_and_evidence(tmp_path):
     results = tmp_path / "results"
     args = (str(PROPERTIES / "test_keywords.py"), "-k", "test_keyword_limits", "--smsproof-mutant", "kw_limits_unchecked",
             "--smsproof-results", str(results))
-    run = _pytest(*args, cwd=tmp_path)
+    database = tmp_path / "examples"
+    run = _pytest(*args, cwd=tmp_path, SMSPROOF_HYPOTHESIS_DB=str(database))
     assert run.returncode == 1
     assert "Falsifying example: test_keyword_limits(" in run.stdout and "@reproduce_failure(" in run.stdout
     result, = [json.loads(line) for line in (results / "results-main.jsonl").read_text().splitlines()]
     assert result["verdict"] == "FAILED" and result["requirements"] == ["KW-LIMITS"]
     assert result["expected"] == "422 at two_way.keywords" and result["observed"]["observed"] == "accepted"
     assert any(e["method"] == "PUT" and e["url"].endswith("/config") for e in result["exchanges"])
-    saved = tmp_path / ".hypothesis" / "smsproof"
-    assert any(path.is_file() for path in saved.rglob("*"))  # the failing example, replayed first next time
-    again = _pytest(*args, cwd=tmp_path)
+    assert any(path.is_file() for path in database.rglob("*"))  # the failing example, replayed first next time
+    again = _pytest(*args, cwd=tmp_path, SMSPROOF_HYPOTHESIS_DB=str(database))
     assert again.returncode == 1 and "Falsifying example: test_keyword_limits(" in again.stdout

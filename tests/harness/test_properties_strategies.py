@@ -132,3 +132,10 @@ def test_shrinking_can_be_switched_off(monkeypatch):
     monkeypatch.setenv(check_settings.SHRINK_ENV, "0")
     assert Phase.shrink not in check_settings.check_settings(3).phases
     assert check_settings.check_settings(3).max_examples == 3
+
+
+def test_example_database_defaults_under_dot_hypothesis(monkeypatch, tmp_path):
+    monkeypatch.delenv(check_settings.DATABASE_ENV, raising=False)
+    assert check_settings.database_path().as_posix() == ".hypothesis/smsproof"
+    monkeypatch.setenv(check_settings.DATABASE_ENV, str(tmp_path))
+    assert check_settings.database_path() == tmp_path
