@@ -2,12 +2,14 @@
 starts), journal on: sends per second at saturation, and latency percentiles at a fixed rate.
 
     python benchmarks/bench_sinch_send.py [--seconds 5] [--connections 16] [--rate 1000]
+                                          [--without httptools,uvloop]
 
 The server runs in its own process (one core); this process drives it over loopback with a lean
 HTTP/1.1 keep-alive client, so the client is not the bottleneck. Every loop is bounded in time.
 Aim (issue 2): >= 3,000 sends/s; p99 < 10 ms at 1,000 sends/s. uvicorn parses HTTP with
-httptools when it is installed (`pip install httptools`), else with the much slower pure-Python h11;
-the table says which one served.
+httptools when it is installed, else with the much slower pure-Python h11, and runs on uvloop
+when it is installed, else on asyncio's own loop; `--without` hides either from the server to
+measure the difference. The table says which ones served.
 """
 from __future__ import annotations
 
@@ -33,8 +35,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "fake_providers", "--port", str(port)],
+def start_server(port: int, without: list[str]) -> subprocess.Popen:
+    """`python -m fake_providers`, with the modules in `without` made unimportable."""
+    launch = ("import runpy, sys; sys.modules.update(dict.fromkeys(sys.argv[1].split(',')));"
+              "sys.argv[1:2] = []; runpy.run_module('fake_providers', run_name='__main__')")
+    server = subprocess.Popen([sys.executable, "-c", launch, ",".join(without), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -154,9 +159,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--without", default="", help="modules hidden from the server, "
+                        "comma-separated: httptools (h11 parses), uvloop (asyncio's loop)")
     args = parser.parse_args()
+    without = [name for name in args.without.split(",") if name]
     port = free_port()
-    server = start_server(port)
+    server = start_server(port, without)
     try:
         if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
             cores = sorted(os.sched_getaffinity(0))
@@ -182,9 +190,12 @@ def main() -> int:
         ("fixed rate", f"{args.rate:,}/s", f"{len(paced_latencies) / args.seconds:,.0f}/s", pac,
          paced_errors),
     ]
-    parser_name = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    def served(module: str, fallback: str) -> str:
+        return module if module not in without and importlib.util.find_spec(module) else fallback
+
     print(f"Sinch single-recipient sends, journal on ({len(journal['entries']):,} requests "
-          f"journaled), uvicorn HTTP parser: {parser_name}")
+          f"journaled), uvicorn HTTP parser: {served('httptools', 'h11')}, "
+          f"loop: {served('uvloop', 'asyncio')}; load average {os.getloadavg()[0]:.2f}")
     if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
         print(f"server CPU at saturation: {(cpu_after - cpu_before) / args.seconds:.0%} of one core, "
               f"{sends / (cpu_after - cpu_before):,.0f} sends per server CPU-second")
