@@ -1,5 +1,6 @@
 """The send path's shortcuts answer exactly as the general code does: the shared JSON encoder,
-UTC timestamps, and the remembered Host routing."""
+UTC timestamps, and the remembered Host routing; and serve's collector policy."""
+import gc
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,6 +10,7 @@ from starlette import responses
 from fake_providers.app import ProviderHosts
 from fake_providers.clock import iso_millis
 from fake_providers.provider import JSONResponse
+from fake_providers.server import freeze_survivors
 
 pytestmark = pytest.mark.anyio
 
@@ -50,3 +52,15 @@ async def test_host_routing_is_remembered_per_host_and_survives_many_hosts(clien
     for n in range(ProviderHosts.CACHE_SIZE + 10):  # the cache is bounded and refills
         assert await status(f"h{n}.test") == 200
     assert await status("US.SMS.API.SINCH.COM:443") == 404
+
+
+def test_serve_freezes_what_survives_a_middle_generation_collection():
+    frozen = gc.get_freeze_count()
+    try:
+        freeze_survivors("stop", {"generation": 0, "collected": 0, "uncollectable": 0})
+        assert gc.get_freeze_count() == frozen  # young collections leave everything scannable
+        freeze_survivors("stop", {"generation": 1, "collected": 0, "uncollectable": 0})
+        assert gc.get_freeze_count() > frozen
+    finally:
+        if not frozen:
+            gc.unfreeze()
