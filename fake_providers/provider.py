@@ -40,7 +40,7 @@ DROP_HEADER = "x-smsproof-dropped-connection"
 
 class JSONResponse(responses.JSONResponse):
     """Starlette's JSONResponse, byte for byte, with one encoder for every response instead of
-    a new one per `json.dumps` call with non-default options (the send path's hot spot)."""
+    a new one per `json.dumps` call with non-default options (a cost on every response)."""
 
     encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
