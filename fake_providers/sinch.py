@@ -234,10 +234,13 @@ class Backend(ProviderBackend):
     def _validate_binary(request: dict) -> None:
         udh = request.get("udh")
         try:
-            udh_bytes = bytes.fromhex(udh) if isinstance(udh, str) else None
             payload = base64.b64decode(request["body"], validate=True)
         except (ValueError, binascii.Error):
             raise invalid_format("body", request["body"], "is not valid base64") from None
+        try:
+            udh_bytes = bytes.fromhex(udh) if isinstance(udh, str) else None
+        except ValueError:
+            raise invalid_format("udh", udh, "is not valid hex") from None
         if udh_bytes is None:
             raise constraint("The value of parameter 'udh' is invalid; a hex string is required")
         if len(udh_bytes) + len(payload) > 140:
@@ -346,6 +349,9 @@ class Backend(ProviderBackend):
         for name in ("to_add", "to_remove"):
             if not isinstance(body.get(name, []), list):
                 raise invalid_format(name, body[name], "is not a list of MSISDNs")
+            for i, number in enumerate(body.get(name, [])):
+                if not isinstance(number, str):
+                    raise invalid_format(f"{name}[{i}]", number, "is not a valid MSISDN or group ID.")
         merged = {**batch.request, **{k: v for k, v in body.items() if k not in ("to_add", "to_remove")}}
         merged["to"] = [t for t in batch.request["to"] if not any(
             same_number(t, r) for r in body.get("to_remove") or [])] + list(body.get("to_add") or [])
@@ -535,11 +541,16 @@ class Backend(ProviderBackend):
             raise invalid_format("code", raw, "is not a list of numbers") from None
 
     def _paging(self, query: dict) -> tuple[int, int]:
-        try:
-            page, page_size = int(query.get("page") or 0), int(query.get("page_size") or 30)
-        except ValueError:
-            raise invalid_format("page", query.get("page"), "is not a number") from None
-        if page < 0 or not 1 <= page_size <= 100:
+        numbers = {}
+        for name, default in (("page", 0), ("page_size", 30)):
+            try:
+                numbers[name] = int(query.get(name) or default)
+            except ValueError:
+                raise invalid_format(name, query.get(name), "is not a number") from None
+        page, page_size = numbers["page"], numbers["page_size"]
+        if page < 0:
+            raise constraint("The value of parameter 'page' is invalid; it must be 0 or more")
+        if not 1 <= page_size <= 100:
             raise constraint("The value of parameter 'page_size' is invalid; it must be 1 to 100")
         return page, page_size
 

@@ -642,6 +642,35 @@ async def test_update_validates_its_body(sinch):
     assert (await sinch.get(url, headers=AUTH)).json() == sent  # unchanged
 
 
+@pytest.mark.parametrize("change,parameter", [({"to_remove": [5]}, "to_remove[0]"),
+                                              ({"to_remove": ["+34600000010", {}]}, "to_remove[1]"),
+                                              ({"to_add": [None]}, "to_add[0]"),
+                                              ({"to_add": ["+34600000012", 7]}, "to_add[1]")])
+async def test_update_with_a_recipient_that_is_not_a_string_is_a_syntax_error(sinch, change, parameter):
+    sent = (await send(sinch, send_at="2026-01-05T12:00:00Z")).json()
+    url = f"{BASE}/batches/{sent['id']}"
+    refused = await sinch.post(url, headers=AUTH, json=change)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "syntax_invalid_parameter_format"
+    assert f"parameter '{parameter}'" in refused.json()["text"]
+    assert (await sinch.get(url, headers=AUTH)).json() == sent
+
+
+@pytest.mark.parametrize("query,parameter", [({"page_size": "x"}, "page_size"), ({"page": "x"}, "page"),
+                                             ({"page": "-1"}, "page"), ({"page_size": "0"}, "page_size")])
+async def test_a_bad_paging_parameter_is_named_in_the_error(sinch, query, parameter):
+    refused = await sinch.get(f"{BASE}/batches", params=query, headers=AUTH)
+    assert refused.status_code == 400 and f"parameter '{parameter}'" in refused.json()["text"]
+
+
+async def test_a_udh_that_is_not_hex_is_reported_as_udh(sinch):
+    body = base64.b64encode(b"hello").decode()
+    refused = await send(sinch, type="mt_binary", body=body, udh="zz")
+    assert refused.status_code == 400
+    assert refused.json() == {"code": "syntax_invalid_parameter_format",
+                              "text": "The format of parameter 'udh' is invalid; value 'zz' is not valid hex"}
+
+
 async def test_an_outcome_after_expire_at_is_expired(sinch):
     await sinch.put("/_smsproof/outcomes/+34600000010", json={"outcome": "delivered",
                                                               "delay_seconds": 7200})
