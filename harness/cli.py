@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import socket
 import sys
 import time
 import uuid
@@ -34,8 +35,37 @@ class CliError(Exception):
         self.code = code
 
 
+def _port(text: str) -> int:
+    """argparse type: a TCP port 1..65535 (the OS would truncate larger ones, or pick any for 0)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: not an integer") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: must be 1..65535")
+    return port
+
+
+def _at_least_one(text: str) -> int:
+    """argparse type: a positive count (of workers or examples)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid count {value}: must be at least 1")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line (argparse would print the usage first); `--help` shows usage."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"smsproof: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="smsproof", description="Certify SMS platforms against the seeds' rules.")
+    parser = _Parser(prog="smsproof", description="Certify SMS platforms against the seeds' rules.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     certify = commands.add_parser("certify", help="certify a platform (default: the embedded reference platform)")
@@ -43,9 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="'reference', a URL of a running platform, or a name registered in smsproof.platforms")
     certify.add_argument("--profile", action="append", default=[], help="only this profile (repeatable)")
     certify.add_argument("--mutant", help="run the embedded platform with this mutant")
-    certify.add_argument("--workers", type=int, default=1, help="parallel workers (pytest-xdist)")
+    certify.add_argument("--workers", type=_at_least_one, default=1, help="parallel workers (pytest-xdist)")
     certify.add_argument("--seed", type=int, help="seed of the property-based checks")
-    certify.add_argument("--examples", type=int, help="examples per property-based check")
+    certify.add_argument("--examples", type=_at_least_one, help="examples per property-based check")
     certify.add_argument("--reports", default="reports", help="directory of the run reports (default: reports)")
     certify.add_argument("--scenarios", action="append", default=[], help="scenario file or directory (repeatable)")
     certify.add_argument("--fakes", help="URL of running fake providers (default: start them)")
@@ -57,12 +87,12 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the fake providers")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8010)
+    serve.add_argument("--port", type=_port, default=8010)
     serve.add_argument("--no-demo", action="store_true", help="without the demo accounts (for `certify --fakes`)")
 
     platform = commands.add_parser("platform", help="run the reference platform")
     platform.add_argument("--host", default="127.0.0.1")
-    platform.add_argument("--port", type=int, default=8020)
+    platform.add_argument("--port", type=_port, default=8020)
     platform.add_argument("--mutant")
     return parser
 
@@ -74,20 +104,36 @@ def main(argv: list[str] | None = None) -> int:
             return certify(args)
         if args.command == "selftest":
             return selftest(args)
-        if args.command == "serve":
-            from fake_providers.server import run
-
-            run(host=args.host, port=args.port, demo=not args.no_demo)
-            return EXIT_OK
-        from reference_platform.server import run
-
-        run(host=args.host, port=args.port, mutant=args.mutant)
-        return EXIT_OK
+        return serve(args)
     except CliError as error:
         print(f"smsproof: error: {error}", file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
         return 130
+
+
+def serve(args) -> int:
+    """`serve` or `platform` until interrupted; an address that cannot be bound is one line."""
+    try:
+        if args.command == "serve":
+            from fake_providers.server import run
+
+            run(host=args.host, port=args.port, demo=not args.no_demo)
+        else:
+            from reference_platform.server import run
+
+            _check_bindable(args.host, args.port)  # uvicorn.run would log its own error and exit 1
+            run(host=args.host, port=args.port, mutant=args.mutant)
+    except OSError as error:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}", EXIT_USAGE) from None
+    return EXIT_OK
+
+
+def _check_bindable(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        probe.bind((host, port))
 
 
 def _load_scenarios(paths: list[str]):
@@ -123,8 +169,6 @@ def certify(args) -> int:
     unknown = [p for p in args.profile if p not in catalogue.default().profiles]
     if unknown:
         raise CliError(f"unknown profile {unknown[0]!r} (profiles: {', '.join(catalogue.default().profiles)})", EXIT_USAGE)
-    if args.workers < 1:
-        raise CliError("--workers must be at least 1", EXIT_USAGE)
     if args.fakes and args.workers > 1:
         raise CliError("--fakes needs --workers 1: the fakes' clock is shared by everything they serve", EXIT_USAGE)
     paths, _ = _load_scenarios(args.scenarios)
@@ -133,6 +177,10 @@ def certify(args) -> int:
     run_id = started_at.strftime("%Y%m%d-%H%M%S-") + (args.mutant or ("url" if target.url else target.spec)) + "-" + uuid.uuid4().hex[:4]
     run_dir = Path(args.reports) / run_id
     results_dir = run_dir / "results"
+    try:  # before pytest, whose junitxml would fail on it with a traceback
+        results_dir.mkdir(parents=True)
+    except OSError as error:
+        raise CliError(f"cannot create the run directory in {args.reports}: {error.strerror or error}", EXIT_USAGE) from None
     with contextlib.ExitStack() as stack:
         try:
             fakes_url = stack.enter_context(servers.running_fakes(args.fakes))
