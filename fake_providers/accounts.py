@@ -74,7 +74,7 @@ def parse_numbers(raw: object) -> list[OwnedNumber]:
         keywords = item.get("keywords") or []
         if kind == "shared_short_code" and not keywords:
             raise AccountError(f"numbers[{index}]: a shared short code needs provider keywords")
-        if not all(isinstance(k, str) and k.strip() for k in keywords):
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
             raise AccountError(f"numbers[{index}].keywords must be non-empty strings")
         numbers.append(OwnedNumber(number, kind, [k.strip() for k in keywords]))
     return numbers

@@ -18,6 +18,9 @@ from .journal import KINDS, MessageFilter
 from .network import Network
 
 
+MAX_ADVANCE_SECONDS = 10 * 366 * 86400  # a bound far beyond any test, far below datetime's range
+
+
 class ControlError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -203,8 +206,10 @@ def routes(network: Network) -> list[Route]:
 
     async def advance(request: Request) -> Response:
         seconds = (await json_body(request)).get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            return error(422, "invalid_clock", "seconds must be a non-negative number")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+                or not 0 <= seconds <= MAX_ADVANCE_SECONDS:  # NaN fails both comparisons
+            return error(422, "invalid_clock",
+                         f"seconds must be a number from 0 to {MAX_ADVANCE_SECONDS} (ten years)")
         fired = await network.clock.advance(seconds)
         return JSONResponse({**network.clock.to_dict(), "fired": fired})
 

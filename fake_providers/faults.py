@@ -74,10 +74,14 @@ class Faults:
             latency_ms = int(spec.get("latency_ms") or 0)
             retry_after = spec.get("retry_after")
             retry_after = None if retry_after is None else int(retry_after)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
             raise FaultError(f"invalid number in fault: {error}") from None
         if not 0.0 <= probability <= 1.0:
             raise FaultError("probability must be between 0 and 1")
+        if times is not None and times < 1:
+            raise FaultError("times must be at least 1 (or null: for ever)")
+        if latency_ms < 0 or (retry_after is not None and retry_after < 0):
+            raise FaultError("latency_ms and retry_after must not be negative")
         seed = spec.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise FaultError("seed must be an integer")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .phones import digits_of, number_key
+from .phones import digits_of, number_key, to_e164
 
 OUTCOMES = ("delivered", "failed", "expired", "rejected", "bounced")
 DEFAULT_DELAY_SECONDS = 5.0
+MAX_DELAY_SECONDS = 30 * 86400.0  # beyond any provider's validity period
 MAGIC_SUFFIXES = {"0001": "failed", "0002": "expired", "0003": "rejected", "0004": "bounced"}
 
 
@@ -32,6 +33,8 @@ class Handsets:
         self._scripted: dict[str, tuple[str, Outcome]] = {}
 
     def script(self, msisdn: str, spec: dict) -> Outcome:
+        if to_e164(msisdn) is None:
+            raise OutcomeError(f"{msisdn!r} is not a phone number")
         outcome = spec.get("outcome") if isinstance(spec, dict) else None
         if outcome not in OUTCOMES:
             raise OutcomeError(f"outcome must be one of {list(OUTCOMES)}")
@@ -39,8 +42,8 @@ class Handsets:
             delay = float(spec.get("delay_seconds", DEFAULT_DELAY_SECONDS))
         except (TypeError, ValueError):
             raise OutcomeError("delay_seconds must be a number") from None
-        if delay < 0:
-            raise OutcomeError("delay_seconds must not be negative")
+        if not 0 <= delay <= MAX_DELAY_SECONDS:  # NaN fails both comparisons
+            raise OutcomeError(f"delay_seconds must be from 0 to {MAX_DELAY_SECONDS:g}")
         scripted = Outcome(outcome, delay, scripted=True)
         self._scripted[number_key(msisdn)] = (msisdn, scripted)
         return scripted

@@ -1,4 +1,5 @@
 """The control API (docs/architecture.md, "Fakes: control API")."""
+import json
 from datetime import timedelta
 
 from pathlib import Path
@@ -51,6 +52,13 @@ async def test_account_put_get_list_delete(client):
     {"numbers": [{"number": "11222", "type": "shared_short_code"}]},
     {"numbers": [{"number": "+4915112348765", "type": "landline"}]},
     {"api_token": 5},
+    {"numbers": [{"number": "11222", "type": "shared_short_code", "keywords": 5}]},
+    {"numbers": [{"number": "11222", "type": "shared_short_code", "keywords": "baby"}]},
+    {"numbers": [{"number": "11222", "type": "shared_short_code", "keywords": [5]}]},
+    {"numbers": [{"number": "+4915112348765", "type": ["long_code"]}]},
+    {"numbers": [{"number": 4915112348765}]},
+    {"numbers": {"number": "+4915112348765"}},
+    {"mo_callback_url": ["http://p/mo"]},
 ])
 async def test_invalid_account_settings_are_422(client, settings):
     response = await client.put("/_smsproof/accounts/sinch/SP1", json=settings)
@@ -108,6 +116,43 @@ async def test_clock_virtual_advance_and_back_to_real(client):
     assert (await client.post("/_smsproof/clock", json={"mode": "x"})).status_code == 422
     real = (await client.post("/_smsproof/clock", json={"mode": "real"})).json()
     assert real["mode"] == "real" and parse_iso(real["now"]) > parse_iso("2026-01-05T10:01:30Z") - timedelta(days=9999)
+
+
+def json_request(value) -> dict:
+    """A body as Python's json writes it: NaN and Infinity as those bare words."""
+    return {"content": json.dumps(value), "headers": {"content-type": "application/json"}}
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), float("-inf"), 1e15, 1e400, -1, -0.5,
+                                     10 * 366 * 86400 + 1, "60", None, True])
+async def test_clock_advance_refuses_what_is_not_a_finite_bounded_number_of_seconds(client, seconds):
+    await client.post("/_smsproof/clock", json={"mode": "virtual", "now": "2026-01-05T10:00:00.000Z"})
+    refused = await client.post("/_smsproof/clock/advance", **json_request({"seconds": seconds}))
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_clock"
+    assert (await client.get("/_smsproof/clock")).json()["now"] == "2026-01-05T10:00:00.000Z"
+    ten_years = await client.post("/_smsproof/clock/advance", json={"seconds": 10 * 366 * 86400})
+    assert ten_years.status_code == 200 and ten_years.json()["now"] == "2036-01-13T10:00:00.000Z"
+
+
+@pytest.mark.parametrize("msisdn,body", [
+    ("abc", {"outcome": "failed"}), ("+", {"outcome": "failed"}), ("12", {"outcome": "failed"}),
+    ("+34600000009", {"outcome": "failed", "delay_seconds": float("nan")}),
+    ("+34600000009", {"outcome": "failed", "delay_seconds": float("inf")}),
+    ("+34600000009", {"outcome": "failed", "delay_seconds": -1}),
+])
+async def test_an_outcome_for_a_non_phone_or_with_a_bad_delay_is_422(client, msisdn, body):
+    refused = await client.put(f"/_smsproof/outcomes/{msisdn}", **json_request(body))
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_outcome"
+    assert (await client.get("/_smsproof/outcomes")).json()["outcomes"] == []
+
+
+@pytest.mark.parametrize("fields", [{"times": -1}, {"times": 0}, {"times": float("inf")},
+                                    {"latency_ms": -5}, {"retry_after": -2}, {"latency_ms": float("inf")}])
+async def test_a_fault_with_a_negative_or_infinite_number_is_422(client, fields):
+    spec = {"provider": "sinch", "endpoint": "send", "kind": "status", "status": 503, **fields}
+    refused = await client.post("/_smsproof/faults", **json_request(spec))
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_fault"
+    assert (await client.get("/_smsproof/faults")).json()["faults"] == []
 
 
 async def test_outcomes_script_list_delete(client, network):
