@@ -21,7 +21,7 @@ class Customer:
     attributes: dict = field(default_factory=dict)
     # category -> {"action", "at": datetime, "explicit": bool (tracked after creation)}
     consents: dict = field(default_factory=dict)
-    sms_subscription: str = "subscribed"
+    sms_subscription: str = "none"  # 002: "This is the default value"
     mobile_phone_status: str = "active"
     last_sms_seq: int | None = None  # order of the last SMS sent to this profile
 

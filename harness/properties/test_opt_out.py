@@ -253,6 +253,7 @@ def test_legitimate_interest_blocks_new_profiles(target, number, form, hours_lat
         if accept:
             sandbox.ws.track_consent(newcomer, CATEGORY, "accept")
         recipient = eligibility.Recipient(s.written_as(number, form), consents={CATEGORY: "accept"} if accept else {},
+                                          sms_subscription="subscribed",
                                           legitimate_interest_blocked=True)
         expected = eligibility.decide(recipient, kind="campaign", body="Spring sale", category=CATEGORY,
                                       legal_basis="legitimate_interest")

@@ -16,7 +16,7 @@ from harness.rules.segments import segment
 @dataclass
 class Recipient:
     phone_raw: str | None
-    sms_subscription: str = "subscribed"  # subscribed | not_subscribed | none
+    sms_subscription: str = "none"  # subscribed | not_subscribed | none; 002: none is the default
     mobile_phone_status: str = "active"  # active | bounced | paused
     consents: dict[str, str] = field(default_factory=dict)  # category -> accept|reject
     blacklisted_pending: bool = False  # opt-out reply received, batch not yet run

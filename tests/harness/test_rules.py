@@ -1,5 +1,6 @@
 """The oracle (harness.rules) against the seeds' own examples and the catalogue's readings."""
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -134,10 +135,12 @@ def test_segment_limits_reuse_the_fakes_encoding():
 
 
 def test_send_eligibility_reasons_in_order():
-    R = eligibility.Recipient
+    R = functools.partial(eligibility.Recipient, sms_subscription="subscribed")
     decide = eligibility.decide
     ok = dict(kind="campaign", body="Hi", category="sms_marketing")
     assert decide(R("+4915112348765", consents={"sms_marketing": "accept"}), **ok).status == "enqueued"
+    unstated = eligibility.Recipient("+4915112348765", consents={"sms_marketing": "accept"})
+    assert decide(unstated, **ok).reason == "not_subscribed"  # 002: None "is the default value"
     assert decide(R("015112348765"), **ok).reason == "no_phone"
     assert decide(R("+4915112348765", mobile_phone_status="bounced"), **ok).reason == "phone_bounced"
     assert decide(R("+4915112348765", mobile_phone_status="paused"), **ok).reason == "phone_paused"

@@ -21,7 +21,7 @@ given:
     two_way: {opt_out_enabled: true, keywords: [stop], categories: [sms_marketing]}
     sending: {sender: "+4915112348765"}
   customers:
-    - {id: anna, phone: "+4915123456789", consents: {sms_marketing: accept}}
+    - {id: anna, phone: "+4915123456789", consents: {sms_marketing: accept}, sms_subscription: subscribed}
 when:
   - send: {kind: campaign, customers: [anna], body: "Hello", category: sms_marketing, expect: {anna: {status: enqueued}}}
   - advance: 10s

@@ -134,6 +134,7 @@ class Driven:
 
     def customer(self, phone="+34600000001", **fields):
         fields.setdefault("consents", {"sms_marketing": "accept"})
+        fields.setdefault("sms_subscription", "subscribed")
         return self.ok(self.client.post(self.url("/customers"), json={"phone": phone, **fields}), 201)
 
     def get_customer(self, cid):

@@ -63,6 +63,7 @@ class RoundTrip:
 
     def customer(self, phone=PHONE, **fields):
         fields.setdefault("consents", {"sms_marketing": "accept"})
+        fields.setdefault("sms_subscription", "subscribed")
         return self.ok(self.driver.post(f"{self.prefix}/customers", json={"phone": phone, **fields}), 201)
 
     def send(self, customer, body="Hello", **request):
