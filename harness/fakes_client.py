@@ -67,9 +67,6 @@ class Fakes(JsonClient):
     def delete_fault(self, fault_id: str) -> None:
         self._call("DELETE", f"/faults/{fault_id}", expect=(204, 404))
 
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults", expect=(200, 204))
-
     # Clock.
     def clock(self) -> dict:
         return self._call("GET", "/clock")

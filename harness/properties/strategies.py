@@ -139,11 +139,6 @@ def offsets_in_hour() -> st.SearchStrategy[float]:
     return st.sampled_from([0.0, 0.001, 1799.5, 3599.0, 3599.999]) | st.integers(0, 3599_999).map(lambda ms: ms / 1000)
 
 
-def probe_delays() -> st.SearchStrategy[float]:
-    """Seconds after the reply at which the platform is observed: before, at and after the batch."""
-    return st.integers(0, 7200_000).map(lambda ms: ms / 1000)
-
-
 # -- confirmation policy by country (CONF-*) -------------------------------------------------------
 POLICIES = ("mandatory", "optional", "prohibited")
 

@@ -79,7 +79,7 @@ class OptOutMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         for fault_id in self.fault_ids:
-            self.sandbox.fakes.request("DELETE", f"/_smsproof/faults/{fault_id}", expect=(200, 204, 404))
+            self.sandbox.fakes.delete_fault(fault_id)
         self.sandbox.__exit__(None, None, None)
 
     # -- rules -------------------------------------------------------------------------------------

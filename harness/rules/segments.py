@@ -6,14 +6,9 @@ from fake_providers.encoding import SegmentedText, segment
 
 MIN_MAX_PARTS, MAX_MAX_PARTS = 2, 8
 
-__all__ = ["SegmentedText", "segment", "fits", "max_single_length"]
+__all__ = ["SegmentedText", "segment", "fits"]
 
 
 def fits(body: str, max_parts: int) -> bool:
     """Whether the rendered `body` may be sent; otherwise enqueue_failed / too_many_parts (SEG-MAX-PARTS)."""
     return segment(body).segment_count <= max_parts
-
-
-def max_single_length(encoding: str) -> int:
-    """160 GSM characters or 70 with special characters (003)."""
-    return {"GSM": 160, "UCS2": 70}[encoding]

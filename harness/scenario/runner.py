@@ -288,7 +288,7 @@ class ScenarioRun:
         fakes = self.env.fakes
         for action in ([lambda p=p: fakes.delete_outcome(p) for p in self.outcome_phones]
                        + [lambda f=f: fakes.delete_fault(f) for f in self.fault_ids]
-                       + [lambda p=p, a=a: fakes.reset(p, a) for p, a in self.accounts.items()]  # pending callbacks
+                       # deleting an account also resets its scope at the fakes (pending callbacks included)
                        + [lambda p=p, a=a: fakes.delete_account(p, a) for p, a in self.accounts.items()]
                        + ([self.ws.delete] if self.ws else [])):
             try:
