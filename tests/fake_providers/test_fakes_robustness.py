@@ -2,6 +2,7 @@
 own error body (or accept it), never a 500."""
 import asyncio
 import json
+from urllib.parse import quote
 
 import httpx
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -10,7 +11,7 @@ from fake_providers.app import create_app
 from fake_providers.network import Network
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12)
 send_fields = st.fixed_dictionaries({}, optional={
@@ -23,6 +24,20 @@ send_fields = st.fixed_dictionaries({}, optional={
     "max_number_of_message_parts": json_values, "udh": json_values, "callback_url": json_values,
     "client_reference": json_values, "flash_message": json_values,
 })
+
+
+owned_number = st.fixed_dictionaries({}, optional={
+    "number": st.one_of(json_values, st.sampled_from(["+4915112348765", "004915112348765", "11221", "x"])),
+    "type": st.one_of(json_values, st.sampled_from(["long_code", "short_code", "shared_short_code"])),
+    "keywords": st.one_of(json_values, st.lists(st.one_of(json_values, st.sampled_from(["baby", " "])), max_size=3)),
+})
+account_settings = st.fixed_dictionaries({}, optional={
+    name: st.one_of(json_values, st.just("http://p/x"))
+    for name in ("api_token", "key_id", "key_secret", "mo_callback_url", "dlr_callback_url", "webhook_secret")
+} | {"numbers": st.one_of(json_values, st.lists(st.one_of(owned_number, json_values), max_size=3))})
+recipients = st.one_of(json_values, st.lists(st.one_of(json_values, st.sampled_from(["+34600000010", "34600000012", "x"])),
+                                             max_size=3))
+batch_update = st.fixed_dictionaries({}, optional={"to_add": recipients, "to_remove": recipients}) | send_fields
 
 
 def run(requests):
@@ -63,12 +78,62 @@ def test_sinch_queries_never_fail_with_500(params):
         assert response.status_code in (200, 400), response.text
 
 
+numbers = st.one_of(json_values, st.integers(-3, 3), st.floats(allow_nan=True))
+control_bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"provider": st.just("sinch"), "kind": st.sampled_from(["status", "latency"])},
+                          optional={name: numbers for name in ("status", "times", "latency_ms", "retry_after",
+                                                               "probability", "seed")}),
+    st.fixed_dictionaries({"seconds": numbers}),
+    st.fixed_dictionaries({"mode": st.sampled_from(["virtual", "real"])}, optional={"now": json_values}))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.sampled_from(["/_smsproof/faults", "/_smsproof/inbound", "/_smsproof/clock",
                         "/_smsproof/clock/advance", "/_smsproof/messages/verify", "/_smsproof/reset"]),
-       json_values)
+       control_bodies)
 def test_control_api_answers_errors_not_tracebacks(path, body):
     [response] = run([("POST", path, body, None)])
     assert response.status_code in (200, 201, 204, 400, 404, 422), response.text
+    if response.status_code >= 400:
+        assert set(response.json()) == {"error", "message"}
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(batch_update, json_values))
+def test_sinch_batch_update_and_replace_never_fail_with_500(change):
+    network = Network()
+    network.accounts.put("sinch", "SP1", {"api_token": "T"})
+    scheduled = {"to": ["+34600000010"], "from": "Shop", "body": "Hi", "send_at": "2099-01-01T00:00:00Z"}
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(network)), base_url="http://fakes.test",
+                                     headers={"Authorization": "Bearer T", "Content-Type": "application/json"}) as client:
+            batch = f"/xms/v1/SP1/batches/{(await client.post('/xms/v1/SP1/batches', json=scheduled)).json()['id']}"
+            return [await client.request(method, batch, content=json.dumps(change)) for method in ("POST", "PUT")]
+    for response in asyncio.run(go()):
+        if response.status_code != 200:
+            assert response.status_code in (400, 403), response.text
+            assert set(response.json()) == {"code", "text"}
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.one_of(account_settings, json_values))
+def test_account_put_answers_the_account_or_an_error_body(settings_):
+    [response] = run([("PUT", "/_smsproof/accounts/sinch/SP9", settings_, None)])
+    assert response.status_code in (200, 400, 422), response.text
+    if response.status_code == 200:
+        assert response.json()["account"] == "SP9"
+    else:
+        assert set(response.json()) == {"error", "message"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.text(min_size=1, max_size=12).filter(lambda t: "/" not in t), st.just("+34600000010")),
+       st.one_of(st.fixed_dictionaries({"outcome": st.sampled_from(["failed", "lost"])},
+                                       optional={"delay_seconds": json_values}), json_values))
+def test_outcome_put_answers_the_outcome_or_an_error_body(msisdn, body):
+    [response] = run([("PUT", f"/_smsproof/outcomes/{quote(msisdn, safe='')}", body, None)])
+    assert response.status_code in (200, 400, 404, 422), response.text  # 404: no route (a control character)
     if response.status_code >= 400:
         assert set(response.json()) == {"error", "message"}
