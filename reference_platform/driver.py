@@ -1,6 +1,6 @@
 """The driver API (`/driver/v1/`): the harness sets the platform up and observes it only through this."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from starlette.requests import Request
 from ulid import ULID
@@ -15,6 +15,10 @@ from .workspace import Customer, Workspace
 PROFILES = ["opt_out_keywords", "sms_processes", "campaign_sending", "subscription_status", "contact_centre"]
 _SUBSCRIPTIONS = ("subscribed", "not_subscribed", "none")
 _PHONE_STATUSES = ("active", "bounced", "paused")
+_RECEIVED_KINDS = ("campaign", "transactional")
+_MAX_ADVANCE = timedelta(days=10 * 366)  # one move: far beyond any test
+# Where the clock may be set: scheduled work (the next full hour, expiry dates) stays inside datetime's range.
+_CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
 
 
 def not_found(message: str) -> JSONResponse:
@@ -22,7 +26,14 @@ def not_found(message: str) -> JSONResponse:
 
 
 def invalid(problems: list[dict]) -> JSONResponse:
-    return JSONResponse({"errors": problems}, 422)
+    """422 listing every problem, each path once (two checks of one field join their messages)."""
+    by_path: dict[str, list[str]] = {}
+    for problem in problems:
+        messages = by_path.setdefault(problem["path"], [])
+        if problem["message"] not in messages:
+            messages.append(problem["message"])
+    return JSONResponse({"errors": [{"path": path, "message": "; ".join(messages)}
+                                    for path, messages in by_path.items()]}, 422)
 
 
 def _base_url(request: Request) -> str:
@@ -185,10 +196,12 @@ async def count_received(request, ws):
     if customer is None:
         return not_found("unknown customer")
     query = request.query_params
+    if query.get("kind") not in (None, "", *_RECEIVED_KINDS):
+        return invalid([{"path": "kind", "message": f"must be one of {_RECEIVED_KINDS}"}])
     try:
         since = parse(query["since"]) if query.get("since") else None
         until = parse(query["until"]) if query.get("until") else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return invalid([{"path": "since/until", "message": "must be ISO 8601 timestamps"}])
     count = 0
     for message in ws.sent.values():
@@ -224,8 +237,10 @@ async def set_clock(request, ws):
     body = await _json(request)
     try:
         target = parse(body["now"])
-    except (TypeError, KeyError, ValueError):
+    except (TypeError, KeyError, ValueError, OverflowError):
         return invalid([{"path": "now", "message": "must be an ISO 8601 timestamp"}])
+    if not _CLOCK_RANGE[0] <= target <= _CLOCK_RANGE[1]:
+        return invalid([{"path": "now", "message": f"must be from {fmt(_CLOCK_RANGE[0])} to {fmt(_CLOCK_RANGE[1])}"}])
     ran = await clock.move_to(ws, target)
     return JSONResponse({"now": fmt(ws.now), "ran": ran})
 
@@ -234,8 +249,11 @@ async def set_clock(request, ws):
 async def advance_clock(request, ws):
     body = await _json(request)
     seconds = body.get("seconds") if isinstance(body, dict) else None
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-        return invalid([{"path": "seconds", "message": "must be a number >= 0"}])
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
+            or not 0 <= seconds <= _MAX_ADVANCE.total_seconds():  # NaN fails both comparisons
+        return invalid([{"path": "seconds", "message": f"must be a number from 0 to {_MAX_ADVANCE.total_seconds():.0f}"}])
+    if ws.now + timedelta(seconds=seconds) > _CLOCK_RANGE[1]:
+        return invalid([{"path": "seconds", "message": f"would move the clock past {fmt(_CLOCK_RANGE[1])}"}])
     ran = await clock.move_to(ws, ws.now + timedelta(seconds=seconds))
     return JSONResponse({"now": fmt(ws.now), "ran": ran})
 
