@@ -4,6 +4,7 @@ callbacks), the handset side (inbound messages, delivery outcomes), faults and t
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +20,8 @@ from .network import Network
 
 
 MAX_ADVANCE_SECONDS = 10 * 366 * 86400  # a bound far beyond any test, far below datetime's range
+# Where the clock may be: due events (delays, validity periods) stay inside datetime's range.
+CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
 
 
 class ControlError(Exception):
@@ -197,8 +200,10 @@ def routes(network: Network) -> list[Route]:
             if body.get("now") is not None:
                 try:
                     now = parse_iso(body["now"])
-                except (ValueError, AttributeError):
+                except (ValueError, AttributeError, OverflowError):
                     return error(422, "invalid_clock", f"now is not a timestamp: {body['now']!r}")
+                if not CLOCK_RANGE[0] <= now <= CLOCK_RANGE[1]:
+                    return error(422, "invalid_clock", f"now must be from {CLOCK_RANGE[0].year} to {CLOCK_RANGE[1].year}")
             if mode == "real" and now is not None:
                 return error(422, "invalid_clock", "a real clock cannot be set")
             network.clock.set_mode(mode, now)
@@ -210,6 +215,8 @@ def routes(network: Network) -> list[Route]:
                 or not 0 <= seconds <= MAX_ADVANCE_SECONDS:  # NaN fails both comparisons
             return error(422, "invalid_clock",
                          f"seconds must be a number from 0 to {MAX_ADVANCE_SECONDS} (ten years)")
+        if network.clock.now() + timedelta(seconds=seconds) > CLOCK_RANGE[1]:
+            return error(422, "invalid_clock", f"seconds would move the clock past {CLOCK_RANGE[1].year}")
         fired = await network.clock.advance(seconds)
         return JSONResponse({**network.clock.to_dict(), "fired": fired})
 

@@ -134,6 +134,20 @@ async def test_clock_advance_refuses_what_is_not_a_finite_bounded_number_of_seco
     assert ten_years.status_code == 200 and ten_years.json()["now"] == "2036-01-13T10:00:00.000Z"
 
 
+@pytest.mark.parametrize("now", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z"])
+async def test_clock_refuses_a_now_outside_its_range(client, now):
+    refused = await client.post("/_smsproof/clock", json={"mode": "virtual", "now": now})
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_clock"
+    assert (await client.get("/_smsproof/clock")).json()["mode"] == "real"
+
+
+async def test_clock_advance_refuses_to_move_past_its_range(client):
+    await client.post("/_smsproof/clock", json={"mode": "virtual", "now": "8999-12-01T00:00:00.000Z"})
+    refused = await client.post("/_smsproof/clock/advance", json={"seconds": 60 * 86400})
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_clock"
+    assert (await client.get("/_smsproof/clock")).json()["now"] == "8999-12-01T00:00:00.000Z"
+
+
 @pytest.mark.parametrize("msisdn,body", [
     ("abc", {"outcome": "failed"}), ("+", {"outcome": "failed"}), ("12", {"outcome": "failed"}),
     ("+34600000009", {"outcome": "failed", "delay_seconds": float("nan")}),
