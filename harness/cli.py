@@ -177,10 +177,7 @@ def certify(args) -> int:
     run_id = started_at.strftime("%Y%m%d-%H%M%S-") + (args.mutant or ("url" if target.url else target.spec)) + "-" + uuid.uuid4().hex[:4]
     run_dir = Path(args.reports) / run_id
     results_dir = run_dir / "results"
-    try:  # before pytest, whose junitxml would fail on it with a traceback
-        results_dir.mkdir(parents=True)
-    except OSError as error:
-        raise CliError(f"cannot create the run directory in {args.reports}: {error.strerror or error}", EXIT_USAGE) from None
+    _make_directory(Path(args.reports), args.reports)  # early: before starting anything
     with contextlib.ExitStack() as stack:
         try:
             fakes_url = stack.enter_context(servers.running_fakes(args.fakes))
@@ -219,6 +216,7 @@ def certify(args) -> int:
         else:
             pytest_args += [f"--smsproof-platform-url={platform_url}", f"--smsproof-fakes={fakes_url}"]
         pytest_args += ["-p", "no:terminal"] if _quiet() else ["-q", "--no-header", "-rN"]
+        _make_directory(results_dir, args.reports)  # pytest's junitxml would fail on it with a traceback
         import pytest
 
         problems = _CollectionProblems()
@@ -241,6 +239,13 @@ def certify(args) -> int:
     report.write(built, run_dir)
     _print_summary(built, run_dir)
     return EXIT_OK if built["summary"]["certified"] else EXIT_FAILED
+
+
+def _make_directory(path: Path, reports: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"cannot create the run directory in {reports}: {error.strerror or error}", EXIT_USAGE) from None
 
 
 class _CollectionProblems:
