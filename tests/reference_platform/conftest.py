@@ -1,15 +1,13 @@
 """Fixtures of the reference platform's tests (helpers: driven_platform.py)."""
 
 import pytest
-import respx
-
-from driven_platform import BASE_CONFIG, Driven, ProviderMocks, TestClient, reference
+from driven_platform import BASE_CONFIG, Driven, TestClient, provider_fakes, reference
 
 
 @pytest.fixture
 def provider_mocks():
-    with respx.mock(assert_all_called=False) as router:
-        yield ProviderMocks(router)
+    with provider_fakes() as providers:
+        yield providers
 
 
 @pytest.fixture

@@ -1,10 +1,14 @@
-"""Helpers to drive the reference platform in-process over its driver API; providers are respx mocks of
-their HTTP APIs (recording every MT), callbacks are posted to the platform's webhooks in each
-provider's format. Tests against the fakes themselves live in test_platform_against_fakes.py."""
+"""Helpers to drive the reference platform in-process over its driver API, against the provider fakes
+(fake_providers) routed in-process by respx: the platform sends to the providers' real host names, the
+fakes deliver callbacks to the platform's webhooks (host platform.test, routed to the platform app).
+Some tests also post callbacks by hand in each provider's format, to test the webhook parsing."""
 
+import asyncio
+import contextlib
 import itertools
 import json
 import warnings
+from typing import Iterator
 
 import httpx
 import respx
@@ -12,18 +16,22 @@ import respx
 warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 from starlette.testclient import TestClient  # noqa: E402
 
+from fake_providers.testing import fake_providers_routed  # noqa: E402
 from reference_platform.adapter import platform as reference  # noqa: E402
 
 T0 = "2026-01-05T10:00:00.000Z"  # a Monday
-SINCH = "http://sinch.test"
-CM = "http://cm.test"
-INSTASENT = "http://instasent.test"
+PLATFORM_HOST = "platform.test"
+SINCH = "https://us.sms.api.sinch.com"
+CM = "https://gw.messaging.cm.com"
+INSTASENT = "https://api.instasent.com"
 LONG_CODE = "+4915112348765"
+CM_TOKEN = "00000000-0000-0000-0000-000000000001"
 PROVIDERS = {
     "sinch": {"base_url": SINCH, "service_plan_id": "SP1", "api_token": "TOKEN1"},
-    "cm": {"base_url": CM, "product_token": "00000000-0000-0000-0000-000000000001"},
+    "cm": {"base_url": CM, "product_token": CM_TOKEN},
     "instasent": {"base_url": INSTASENT, "token": "ITOKEN"},
 }
+ACCOUNTS = {"sinch": ("SP1", {"api_token": "TOKEN1"}), "cm": (CM_TOKEN, {}), "instasent": ("ITOKEN", {})}
 BASE_CONFIG = {
     "providers": PROVIDERS,
     "default_provider": "sinch",
@@ -35,85 +43,98 @@ BASE_CONFIG = {
 }
 
 
-class ProviderMocks:
-    """respx routes for the three provider APIs; every accepted MT lands in `sent`."""
+class Providers:
+    """The fakes as the tests see them: the accounts of PROVIDERS (callbacks to one platform workspace),
+    every accepted MT (`sent`, as the provider accepted it), the send requests and scripted failures."""
 
-    def __init__(self, router: respx.MockRouter):
-        self.sent: list[dict] = []
-        self.requests: list[httpx.Request] = []
-        self.answers: dict[str, list[httpx.Response]] = {"sinch": [], "cm": [], "instasent": []}
-        self._ids = itertools.count(1)
-        router.post(url__regex=rf"{SINCH}/xms/v1/[^/]+/batches").mock(side_effect=self._sinch)
-        router.post(f"{CM}/v1.0/message").mock(side_effect=self._cm)
-        router.post(f"{INSTASENT}/sms").mock(side_effect=self._instasent)
+    def __init__(self, fakes, router: respx.MockRouter):
+        self.fakes = fakes
+        self.control = fakes.control
+        self.platform: TestClient | None = None  # where callbacks to PLATFORM_HOST go (the latest platform)
+        router.route(host=PLATFORM_HOST).mock(side_effect=self._to_platform)
+        self.ok(self.control.post("/_smsproof/clock", json={"mode": "virtual", "now": T0}))
+
+    async def _to_platform(self, request: httpx.Request) -> httpx.Response:
+        """Callbacks from the fakes (made on their event loop) reach the platform in a worker thread, so
+        the platform may call the fakes back (a Help reply) while the callback is pending."""
+        request.read()
+        return await asyncio.to_thread(self._call_platform, request)
+
+    def _call_platform(self, request: httpx.Request) -> httpx.Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        answer = self.platform.request(request.method, str(request.url), content=request.content, headers=headers)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    @staticmethod
+    def ok(response, status=200):
+        assert response.status_code in (status, 201, 204), response.text
+        return response.json() if response.content else None
+
+    def accounts(self, webhooks: dict, **extra):
+        """Create the three accounts with the workspace's webhook URLs (and `extra` account settings)."""
+        for provider, (account, settings) in ACCOUNTS.items():
+            self.ok(self.control.put(f"/_smsproof/accounts/{provider}/{account}", json={
+                "mo_callback_url": webhooks[provider]["mo"], "dlr_callback_url": webhooks[provider]["dlr"],
+                "numbers": [{"number": LONG_CODE, "type": "long_code"}], **settings, **extra}))
 
     def fail_next(self, provider: str, *responses: httpx.Response):
-        self.answers[provider].extend(responses)
+        """The next len(responses) sends to `provider` are answered with the first one's status (and
+        Retry-After), the provider's own error body: one fault, as every matching fault strikes at once."""
+        first = responses[0]
+        fault = {"provider": provider, "endpoint": "send", "kind": "status", "status": first.status_code,
+                 "times": len(responses)}
+        if "retry-after" in first.headers:
+            fault["retry_after"] = int(first.headers["retry-after"])
+        self.ok(self.control.post("/_smsproof/faults", json=fault), 201)
 
-    def _answer(self, provider, request):
-        self.requests.append(request)
-        if self.answers[provider]:
-            return self.answers[provider].pop(0)
-        return None
+    @property
+    def requests(self) -> list[dict]:
+        """Every send request the fakes received (journal entries, failed ones included)."""
+        entries = self.ok(self.control.get("/_smsproof/journal", params={"kind": "mt_request"}))["entries"]
+        return [e for e in entries if e["endpoint"] == "send"]
 
-    def _record(self, provider, to, sender, body, **extra):
-        message_id = f"{provider}-{next(self._ids)}"
-        self.sent.append({"provider": provider, "to": to, "from": sender, "body": body, "id": message_id, **extra})
-        return message_id
+    @property
+    def sent(self) -> list[dict]:
+        return [self._accepted(e) for e in self.requests if e["status"] < 300]
 
-    def _sinch(self, request):
-        forced = self._answer("sinch", request)
-        if forced is not None:
-            return forced
-        if request.headers.get("authorization") != "Bearer TOKEN1":
-            return httpx.Response(401)
-        body = json.loads(request.content)
-        message_id = self._record("sinch", body["to"][0], body["from"], body["body"],
-                                  callback_url=body.get("callback_url"))
-        return httpx.Response(201, json={"id": message_id, "to": body["to"], "from": body["from"],
-                                         "body": body["body"], "type": "mt_text", "canceled": False})
-
-    def _cm(self, request):
-        forced = self._answer("cm", request)
-        if forced is not None:
-            return forced
-        body = json.loads(request.content)["messages"]
-        if body["authentication"]["producttoken"] != PROVIDERS["cm"]["product_token"]:
-            return httpx.Response(400, json={"details": "No account found for the given authentication",
-                                             "errorCode": 101, "messages": []})
-        msg = body["msg"][0]
-        number = msg["to"][0]["number"]
-        self._record("cm", number, msg["from"], msg["body"]["content"], reference=msg["reference"])
-        return httpx.Response(200, json={"details": "Created 1 message(s)", "errorCode": 0, "messages": [
-            {"to": number, "status": "Accepted", "reference": msg["reference"], "parts": 1,
-             "messageDetails": None, "messageErrorCode": 0}]})
-
-    def _instasent(self, request):
-        forced = self._answer("instasent", request)
-        if forced is not None:
-            return forced
-        if request.headers.get("authorization") != "Bearer ITOKEN":
-            return httpx.Response(401)
-        body = json.loads(request.content)
-        message_id = self._record("instasent", body["to"], body["from"], body["text"], clientId=body.get("clientId"))
-        return httpx.Response(201, json={"entity": {"id": message_id, "clientId": body.get("clientId"),
-                                                    "from": body["from"], "to": body["to"], "text": body["text"],
-                                                    "status": "enqueued"}})
+    @staticmethod
+    def _accepted(entry: dict) -> dict:
+        provider, body, answer = entry["provider"], entry["request_body"], entry["response_body"]
+        if provider == "sinch":
+            return {"provider": provider, "to": body["to"][0], "from": body["from"], "body": body["body"],
+                    "id": answer["id"], "callback_url": body.get("callback_url")}
+        if provider == "cm":
+            msg = body["messages"]["msg"][0]
+            return {"provider": provider, "to": msg["to"][0]["number"], "from": msg["from"],
+                    "body": msg["body"]["content"], "id": msg.get("reference"), "reference": msg.get("reference")}
+        return {"provider": provider, "to": body["to"], "from": body["from"], "body": body["text"],
+                "id": answer["entity"]["id"], "clientId": body.get("clientId")}
 
     def to(self, phone: str) -> list[dict]:
         digits = phone.lstrip("+")
         return [m for m in self.sent if m["to"].lstrip("+").removeprefix("00") == digits]
 
+    def advance(self, seconds):
+        """Move the fakes' clock: handset outcomes and delivery reports due by then are delivered."""
+        return self.ok(self.control.post("/_smsproof/clock/advance", json={"seconds": seconds}))
+
+    def inbound(self, sender, body, to=LONG_CODE, provider="sinch"):
+        """A reply from a handset, delivered by the fake to the account owning `to`."""
+        return self.ok(self.control.post("/_smsproof/inbound", json={"provider": provider, "from": sender,
+                                                                     "to": to, "body": body}), 201)
+
 
 class Driven:
     """One workspace of a platform, driven over the driver API."""
 
-    def __init__(self, client: TestClient, providers: ProviderMocks):
+    def __init__(self, client: TestClient, providers: Providers):
         self.client, self.providers = client, providers
         created = client.post("/driver/v1/workspaces")
         assert created.status_code == 201
         self.ws = created.json()["workspace"]
         self.webhooks = created.json()["webhooks"]
+        providers.platform = client
+        providers.accounts(self.webhooks)
         self.prefix = f"/driver/v1/workspaces/{self.ws}"
         self._mo_ids = itertools.count(1)
         self.set_clock(T0)
@@ -231,3 +252,29 @@ class Driven:
         return payload
 
 
+
+
+@contextlib.contextmanager
+def provider_fakes() -> Iterator[Providers]:
+    """The provider fakes in-process; callbacks to http://platform.test reach the latest platform. The
+    platform router is started first and mocks only platform.test (assert_all_mocked), so every other
+    request falls through to the fakes' router."""
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as platform_router, \
+            fake_providers_routed() as fakes:
+        yield Providers(fakes, platform_router)
+
+
+@contextlib.contextmanager
+def driven_platform(mutant=None, config=BASE_CONFIG) -> Iterator[Driven]:
+    """A fresh platform (or mutant) with one configured workspace, against fresh fakes."""
+    # Not entered as a context manager: each request then gets its own event loop, so a callback from
+    # the fakes can reach the platform while the platform waits on the fakes (one shared loop deadlocks).
+    client = TestClient(reference.create_app(mutant=mutant), base_url=f"http://{PLATFORM_HOST}")
+    try:
+        with provider_fakes() as providers:
+            driven = Driven(client, providers)
+            if config:
+                driven.configure(config)
+            yield driven
+    finally:
+        client.close()

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import respx
-from starlette.testclient import TestClient
 
-from driven_platform import BASE_CONFIG, Driven, ProviderMocks
+from driven_platform import BASE_CONFIG, driven_platform
 from reference_platform.adapter import platform as reference
 from reference_platform.mutants import MUTANTS
 
@@ -27,11 +25,8 @@ def scenario(name):
 
 
 def run(name, mutant):
-    with respx.mock(assert_all_called=False) as router:
-        with TestClient(reference.create_app(mutant=mutant), base_url="http://platform.test") as client:
-            p = Driven(client, ProviderMocks(router))
-            p.configure(BASE_CONFIG)
-            return SCENARIOS[name](p)
+    with driven_platform(mutant) as p:
+        return SCENARIOS[name](p)
 
 
 def blacklisted_after(body):

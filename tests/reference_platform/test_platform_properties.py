@@ -3,27 +3,15 @@ segment count, and the seed's keyword traits on generated keywords and messages.
 
 import string
 
-import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 
-from driven_platform import BASE_CONFIG, Driven, ProviderMocks
+from driven_platform import BASE_CONFIG, Driven, driven_platform
 from fake_providers.encoding import segment as fakes_segment
-from reference_platform.adapter import platform as reference
 
 GSM_BASIC = string.ascii_letters + string.digits + " .,!?@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ\"#%&'()*+-/:;<=>¡ÄÖÑÜ§¿äöñüà\n"
 GSM_EXTENDED = "€[]{}~^|\\"
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def driven():
-    router = respx.mock(assert_all_called=False)
-    router.start()
-    client = TestClient(reference.create_app(), base_url="http://platform.test")
-    p = Driven(client, ProviderMocks(router))
-    p.configure(BASE_CONFIG)
-    return p, router, client
 
 
 def bodies():
@@ -34,9 +22,8 @@ def bodies():
 
 
 def test_segment_count_agrees_with_the_fakes():
-    p, router, client = driven()
-    customer = p.customer()
-    try:
+    with driven_platform() as p:
+        customer = p.customer()
         @SETTINGS
         @given(bodies())
         def check(body):
@@ -45,9 +32,6 @@ def test_segment_count_agrees_with_the_fakes():
             assert (outcome["encoding"], outcome["segment_count"]) == (expected.encoding, expected.segment_count)
             assert outcome["status"] == ("enqueued" if expected.segment_count <= 8 else "enqueue_failed")
         check()
-    finally:
-        client.close()
-        router.stop()
 
 
 FOLDS = {"a": "àÁâ", "e": "éÈê", "i": "íÎ", "o": "óÔö", "u": "úÜ", "s": "šŚ", "t": "ťŢ", "c": "çČ", "n": "ñŇ"}
@@ -70,8 +54,7 @@ def disguised(draw, keyword):
 
 
 def test_keyword_traits_hold_for_generated_keywords():
-    p, router, client = driven()
-    try:
+    with driven_platform() as p:
         @SETTINGS
         @given(st.data(), st.text(alphabet=string.ascii_lowercase, min_size=2, max_size=20),
                st.text(alphabet=string.ascii_letters + " .!", max_size=20))
@@ -85,6 +68,3 @@ def test_keyword_traits_hold_for_generated_keywords():
             ws.mo(other, f"{lead.upper()} {keyword}")  # "Please stop": not at the start
             assert [entry["phone"] for entry in ws.opt_outs()["blacklist"]] == [phone]
         check()
-    finally:
-        client.close()
-        router.stop()
