@@ -173,3 +173,13 @@ def test_opt_out_disabled_tracks_the_reply_only(p):
     p.mo(PHONE, "STOP")
     assert p.opt_outs()["blacklist"] == []
     assert len(p.campaign_events(customer["id"], "incoming_message")) == 1
+
+
+@pytest.mark.parametrize("provider", ["sinch", "cm", "instasent"])
+def test_reply_injected_at_the_fake_blacklists_at_once(p, provider):
+    p.configure(inbound_numbers=[{"number": LONG_CODE, "type": "long_code", "provider": provider}])
+    customer = p.customer("+34612345678")
+    reply = p.providers.inbound("+34612345678", "Stop it", provider=provider)
+    assert reply["callback"]["state"] == "delivered"
+    assert [entry["phone"] for entry in p.opt_outs()["blacklist"]] == ["+34612345678"]
+    assert p.send_one(customer)["reason"] == "blacklisted"

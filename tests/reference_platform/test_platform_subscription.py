@@ -87,3 +87,22 @@ def test_customer_fields_round_trip_and_patch(p):
     bad = p.client.post(p.url("/customers"), json={"phone": 5, "sms_subscription": "maybe", "consents": {"x": "yes"}})
     assert bad.status_code == 422 and len(bad.json()["errors"]) == 3
     assert p.client.get(p.url("/customers/nobody")).status_code == 404
+
+
+@pytest.mark.parametrize("provider", ["sinch", "cm", "instasent"])
+def test_bounce_reported_by_the_fake_handset_sets_the_phone_bounced(p, provider):
+    customer = p.customer("+34600000004")  # the fakes' magic number: the handset no longer exists
+    p.send_one(customer, kind="transactional", provider=provider)
+    assert p.get_customer(customer["id"])["mobile_phone_status"] == "active"
+    p.providers.advance(5)  # the outcome is due: the fake posts its delivery report to the platform
+    assert p.get_customer(customer["id"])["mobile_phone_status"] == "bounced"
+    assert p.send_one(customer)["reason"] == "phone_bounced"
+
+
+@pytest.mark.parametrize("provider", ["sinch", "cm", "instasent"])
+def test_delivery_reported_by_the_fake_is_tracked_and_counted(p, provider):
+    customer = p.customer("+34612345678")
+    p.send_one(customer, provider=provider)
+    p.providers.advance(5)
+    assert [e["status"] for e in p.campaign_events(customer["id"])] == ["enqueued", "delivered"]
+    assert p.received(customer["id"]) == 1
