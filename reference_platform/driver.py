@@ -61,6 +61,18 @@ def with_workspace(handler):
     return wrapped
 
 
+def with_customer(handler):
+    """`with_workspace`, plus the customer of the path's `id` (404 when unknown)."""
+    @with_workspace
+    async def wrapped(request: Request, ws: Workspace):
+        customer = ws.customers.get(request.path_params["id"])
+        if customer is None:
+            return not_found("unknown customer")
+        return await handler(request, ws, customer)
+
+    return wrapped
+
+
 async def capabilities(request: Request):
     webhooks = {p: {"mo": f"{{base}}/webhooks/{{workspace}}/{p}/mo", "dlr": f"{{base}}/webhooks/{{workspace}}/{p}/dlr"}
                 for p in PROVIDERS}
@@ -151,17 +163,13 @@ async def create_customer(request, ws):
     return JSONResponse(customer.state(), 201)
 
 
-@with_workspace
-async def get_customer(request, ws):
-    customer = ws.customers.get(request.path_params["id"])
-    return JSONResponse(customer.state()) if customer else not_found("unknown customer")
+@with_customer
+async def get_customer(request, ws, customer):
+    return JSONResponse(customer.state())
 
 
-@with_workspace
-async def patch_customer(request, ws):
-    customer = ws.customers.get(request.path_params["id"])
-    if customer is None:
-        return not_found("unknown customer")
+@with_customer
+async def patch_customer(request, ws, customer):
     body = await _json(request)
     problems = _customer_problems(ws, body, creating=False)
     if problems:
@@ -170,11 +178,8 @@ async def patch_customer(request, ws):
     return JSONResponse(customer.state())
 
 
-@with_workspace
-async def track_consent(request, ws):
-    customer = ws.customers.get(request.path_params["id"])
-    if customer is None:
-        return not_found("unknown customer")
+@with_customer
+async def track_consent(request, ws, customer):
     body = await _json(request)
     problems = []
     if not isinstance(body, dict):
@@ -190,11 +195,8 @@ async def track_consent(request, ws):
     return JSONResponse({k: v for k, v in event.items() if k != "_seq"}, 201)
 
 
-@with_workspace
-async def count_received(request, ws):
-    customer = ws.customers.get(request.path_params["id"])
-    if customer is None:
-        return not_found("unknown customer")
+@with_customer
+async def count_received(request, ws, customer):
     query = request.query_params
     if query.get("kind") not in (None, "", *_RECEIVED_KINDS):
         return invalid([{"path": "kind", "message": f"must be one of {_RECEIVED_KINDS}"}])
