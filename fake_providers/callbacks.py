@@ -92,7 +92,7 @@ class Outbox:
         """Attempt delivery now; later attempts are scheduled on the clock."""
         if callback.url is None or callback.state != "pending":
             return callback
-        struck = self.faults.strike(callback.provider, callback.account, "callback")
+        struck = list(self.faults.strike(callback.provider, callback.account, "callback"))  # effects combine
         for fault in struck:
             if fault.kind == "latency":
                 await asyncio.sleep(fault.latency_ms / 1000)

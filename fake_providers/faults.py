@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 KINDS = ("status", "latency", "drop_connection", "duplicate_callback", "drop_callback")
@@ -109,9 +110,10 @@ class Faults:
                         if not (provider is None or (f.provider == provider
                                 and (account is None or f.account == account)))}
 
-    def strike(self, provider: str, account: str | None, endpoint: str) -> list[Fault]:
-        """The faults that strike this call (each drawn once), in the order they were added."""
-        if not self._faults:
-            return []
-        return [f for f in self._faults.values()
-                if f.applies_to(provider, account, endpoint) and f.draw()]
+    def strike(self, provider: str, account: str | None, endpoint: str) -> Iterator[Fault]:
+        """The faults that strike this call, in the order they were added, drawn lazily: a caller
+        that stops at a fault ending the call (a status, a dropped connection) leaves the later
+        ones for the next call, so stacked `times: 1` faults answer one request each."""
+        for fault in list(self._faults.values()):
+            if fault.applies_to(provider, account, endpoint) and fault.draw():
+                yield fault

@@ -124,7 +124,7 @@ def test_seeded_probability_replays_identically(network):
         faults = type(network.faults)()
         fault = faults.add({"provider": "sinch", "kind": "status", "status": 500,
                             "probability": 0.5, "seed": 42}, ["sinch"])
-        return [bool(faults.strike("sinch", "A", "send")) for _ in range(40)], fault
+        return [bool(list(faults.strike("sinch", "A", "send"))) for _ in range(40)], fault
 
     first, fault = run()
     second, _ = run()

@@ -543,6 +543,13 @@ async def test_status_fault_answers_with_sinch_body_and_retry_after(sinch):
     assert len(messages) == 1
 
 
+async def test_stacked_single_use_faults_answer_one_request_each(sinch):
+    for status in (503, 500):
+        await sinch.post("/_smsproof/faults", json={"provider": "sinch", "account": "SP1", "endpoint": "send",
+                                                    "kind": "status", "status": status, "times": 1})
+    assert [(await send(sinch)).status_code for _ in range(3)] == [503, 500, 201]
+
+
 async def test_latency_fault_does_not_block_other_requests(sinch):
     await sinch.post("/_smsproof/faults", json={"provider": "sinch", "endpoint": "list",
                                                 "kind": "latency", "latency_ms": 300})
