@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-import importlib
 import re
 from typing import Callable
 
@@ -19,26 +18,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import control
+from . import cm, control, instasent, sinch
 from .network import Network
 from .provider import ProviderBackend
 
-PROVIDER_MODULES = ("sinch", "cm", "instasent")
+PROVIDER_MODULES = (sinch, cm, instasent)
 
 
 def load_backends(network: Network) -> list[ProviderBackend]:
-    """One backend per provider module that exists (each module exposes `Backend`)."""
-    backends = []
-    for name in PROVIDER_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-            continue
-        backend = module.Backend(network)
-        network.providers[backend.name] = backend
-        backends.append(backend)
+    """One backend per provider module (each module exposes `Backend`)."""
+    backends = [module.Backend(network) for module in PROVIDER_MODULES]
+    network.providers.update((backend.name, backend) for backend in backends)
     return backends
 
 
