@@ -26,7 +26,8 @@ def smsproof(*args, cwd=None, timeout=120):
 
 
 def _run_dir(reports: Path) -> Path:
-    (run,) = list(reports.iterdir())
+    (run,) = [p for p in reports.iterdir() if p.name != "latest"]
+    assert (reports / "latest").resolve() == run.resolve()  # reports/latest points at the newest run
     return run
 
 
@@ -201,9 +202,12 @@ def test_selftest_passes_the_reference_and_detects_every_mutant_by_its_requireme
     done = smsproof("selftest", timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("reference: PASSED")
-    rows = [line.split() for line in done.stdout.splitlines()[2:-1]]
+    lines = done.stdout.splitlines()
+    score = next(i for i, line in enumerate(lines) if line.startswith("detection score: "))
+    rows = [line.split() for line in lines[2:score]]
     assert rows and all(row[-1] == "yes" for row in rows), [row for row in rows if row[-1] != "yes"]
-    assert f"detection score: {len(rows)}/{len(rows)} (100%)" in done.stdout
+    assert lines[score] == f"detection score: {len(rows)}/{len(rows)} (100%)"
+    assert "conforming variant batch_one_hour_after_reply (OPT-BATCH-HOURLY): passes every MUST check" in lines[score + 1:]
 
 
 def test_selftest_of_selected_mutants_reports_a_missing_check():
