@@ -113,6 +113,10 @@ def render_markdown(catalogue: Catalogue) -> str:
         "and at which level. Seeds are quoted by file name (`/work/shared/seeds/README.md`).",
         "",
     ]
+    lines += ["## The seed documents", "", "The system is specified by five product documents; `seed` names them by file.", "",
+              "| seed | document (publisher) |", "|---|---|"]
+    lines += [f"| `{seed}` | {_cell(title)} |" for seed, title in catalogue.seeds.items()]
+    lines.append("")
     for profile, description in catalogue.profiles.items():
         lines += [f"## `{profile}`: {description}", "",
                   "| id | level | requirement | seed | phrase | rests on |", "|---|---|---|---|---|---|"]

@@ -93,9 +93,9 @@ def test_certify_by_url_against_separate_platform_and_fakes_processes(tmp_path):
     try:
         done = smsproof("certify", "--platform", url, "--fakes", f"http://127.0.0.1:{fakes_port}",
                         "--reports", str(tmp_path), "--scenarios", str(ROOT / "scenarios" / "keywords"))
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.returncode == 5, done.stdout + done.stderr  # one directory of scenarios: a PARTIAL run
         report = json.loads((_run_dir(tmp_path) / "report.json").read_text())
-        assert report["platform"]["url"] == url and report["summary"]["certified"]
+        assert report["platform"]["url"] == url and report["verdict"] == "PARTIAL" and report["summary"]["FAILED"] == 0
         assert report["summary"]["PASSED"] >= 6
     finally:
         for process in processes:
