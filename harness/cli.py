@@ -237,7 +237,7 @@ def certify(args) -> int:
         import pytest
 
         problems = _CollectionProblems()
-        code = pytest.main(pytest_args, plugins=[problems])
+        code = pytest.main(pytest_args, plugins=[problems, *([_Progress()] if _quiet() else [])])
     if problems.first:
         raise CliError(f"a check could not be collected: {problems.first}", EXIT_USAGE)
     if code not in (0, 1, 5):
@@ -278,6 +278,28 @@ class _CollectionProblems:
         if report.failed and self.first is None:
             lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
             self.first = f"{report.nodeid or report.fspath}: {lines[-1] if lines else 'error'}"
+
+
+class _Progress:
+    """pytest plugin object: where a quiet run (CI, no terminal) is, a line at every tenth of the checks."""
+
+    def __init__(self):
+        self.total = self.done = self.failed = 0
+        self.started = time.time()
+        self.next_report = 1
+
+    def pytest_collection_finish(self, session) -> None:
+        self.total = len(session.items)
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when != "call" and not (report.when == "setup" and not report.passed):
+            return
+        self.done += 1
+        self.failed += report.failed
+        if self.total and self.done >= self.next_report * self.total / 10:
+            self.next_report = int(self.done * 10 / self.total) + 1
+            print(f"smsproof: {self.done}/{self.total} checks run, {self.failed} failed, "
+                  f"{time.time() - self.started:.0f} s", flush=True)
 
 
 def _print_summary(built: dict, run_dir: Path) -> None:
