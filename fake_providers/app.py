@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import cm, control, instasent, sinch
+from . import cm, control, inbox, instasent, sinch
 from .network import Network
 from .provider import ProviderBackend
 
@@ -83,7 +83,8 @@ def create_app(network: Network | None = None,
             await network.outbox.aclose()
 
     routes = [route for b in backends for route in b.routes()]  # the hot paths first
-    routes += [Mount("/_smsproof", routes=control.routes(network))]
+    routes += [Mount("/_smsproof", routes=control.routes(network)
+                     + inbox.routes(network, control.OPENAPI))]  # the web inbox at /_smsproof/
     routes += [Mount(f"/{b.name}", routes=b.routes()) for b in backends]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
     hosts = [(pattern, ExceptionMiddleware(Router(routes=b.routes()), {404: not_found}))
