@@ -18,6 +18,7 @@ from ..clock import iso_millis
 from ..encoding import segment
 from ..journal import KINDS
 from ..network import Network
+from ..phones import number_key, to_e164
 from . import queries, reference
 from .live import Live
 
@@ -25,6 +26,7 @@ templates = Environment(loader=PackageLoader(__name__), autoescape=select_autoes
                         trim_blocks=True, lstrip_blocks=True)
 templates.filters["when"] = lambda at: at.replace("T", " ").rstrip("Z") if isinstance(at, str) else at
 templates.filters["json"] = reference.pretty_json
+templates.filters["phone"] = lambda number: to_e164(number) or number  # Sinch keeps no "+"
 STATES = ("pending", "failed", "delivered")
 
 
@@ -53,6 +55,7 @@ def routes(network: Network, openapi: Traversable) -> list[BaseRoute]:
         numbers = [(a.provider, a.id, n) for a in network.accounts.all() for n in a.numbers]
         outcome = network.handsets.outcome_for(handset).to_dict() if handset else None
         return render(request, "inbox.html", q=q, rows=rows, older=older, handset=handset,
+                      handset_key=number_key(handset) if handset else None,
                       messages=messages, clipped=clipped, last=last, numbers=numbers,
                       outcome=outcome)
 

@@ -43,6 +43,7 @@ def _newest(items: list, before: int | None) -> Iterator[tuple[int, Any]]:
 
 @dataclass
 class Conversation:
+    key: str  # phones.number_key of the handset
     handset: str
     last: Message
     providers: set[str] = field(default_factory=set)
@@ -66,7 +67,7 @@ def conversations(journal: Journal, q: str = "", before: int | None = None,
         if key not in found:
             if len(found) == limit:
                 return list(found.values()), index + 1
-            found[key] = Conversation(handset_of(message), message)
+            found[key] = Conversation(key, handset_of(message), message)
         found[key].providers.add(message.provider)
     return list(found.values()), None
 

@@ -75,7 +75,7 @@ def test_a_sent_message_appears_without_a_reload(page, fakes):
     playwright.expect(row).to_contain_text("Your code is 1234", timeout=WAIT_MS)
     assert page.evaluate("window.notReloaded") is True
     row.click()
-    playwright.expect(page.get_by_role("heading", name="Handset 46701234567")).to_be_visible()
+    playwright.expect(page.get_by_role("heading", name="Handset +46701234567")).to_be_visible()
     playwright.expect(page.locator("#thread")).to_contain_text("GSM, 1 part")
 
 
