@@ -21,17 +21,23 @@ def handset_of(message: Message) -> str:
     return message.recipient if message.direction == "mt" else message.sender
 
 
-def matches(message: Message, q: str) -> bool:
-    """One search box over number, text, provider, account and status (case-insensitive)."""
-    if not q:
-        return True
-    q = q.casefold()
-    digits = q.lstrip("+").replace(" ", "")
-    if digits.isdigit() and (digits in message.recipient or digits in message.sender):
-        return True
-    return any(q in value.casefold() for value in (message.body, message.provider,
-                                                   message.account, message.status,
-                                                   message.sender, message.recipient))
+class Search:
+    """One search box over number, text, provider, account and status (case-insensitive);
+    a query of digits also matches numbers written with or without `+`."""
+    __slots__ = ("text", "digits")
+
+    def __init__(self, q: str) -> None:
+        self.text = q.casefold()
+        digits = q.strip().lstrip("+").replace(" ", "")
+        self.digits = digits if digits.isdigit() else None
+
+    def __call__(self, m: Message) -> bool:
+        if not self.text:
+            return True
+        if self.digits and (self.digits in m.recipient or self.digits in m.sender):
+            return True
+        return self.text in "\0".join((m.body, m.provider, m.account, m.status, m.sender,
+                                        m.recipient)).casefold()
 
 
 def _newest(items: list, before: int | None) -> Iterator[tuple[int, Any]]:
@@ -52,14 +58,14 @@ class Conversation:
 def conversations(journal: Journal, q: str = "", before: int | None = None,
                   limit: int = PAGE) -> tuple[list[Conversation], int | None]:
     """One row per handset, newest activity first; and the cursor of the next page."""
-    seen: set[str] = set()
+    matches, seen = Search(q), set()
     if before is not None:  # handsets listed on newer pages stay there
         seen = {number_key(handset_of(m)) for _, m in zip(range(len(journal.messages) - before),
                                                             reversed(journal.messages))
-                if matches(m, q)}
+                if matches(m)}
     found: dict[str, Conversation] = {}
     for index, message in _newest(journal.messages, before):
-        if not matches(message, q):
+        if not matches(message):
             continue
         key = number_key(handset_of(message))
         if key in seen:
@@ -77,7 +83,8 @@ def thread(journal: Journal, handset: str, limit: int = THREAD_LIMIT) -> tuple[l
     and whether older ones were left out."""
     key, found = number_key(handset), []
     for _, message in _newest(journal.messages, None):
-        if number_key(handset_of(message)) == key:
+        far = handset_of(message)
+        if key in far.casefold() and number_key(far) == key:  # the cheap test first
             if len(found) == limit:
                 return found[::-1], True
             found.append(message)

@@ -33,9 +33,11 @@
       if (again) { again = false; schedule(); }
     }
   }
+  // A burst of events is one refresh, and a busy server gets at most one a second per page.
+  let last = 0;
   function schedule() {
     clearTimeout(pending);
-    pending = setTimeout(refresh, 150);
+    pending = setTimeout(() => { last = Date.now(); refresh(); }, Math.max(150, last + 1000 - Date.now()));
   }
 
   function connect() {
