@@ -113,3 +113,27 @@ def test_moving_the_clock_brings_the_delivery_report(page, fakes):
     playwright.expect(page.locator("#message")).to_contain_text('"status": "Delivered"')
     playwright.expect(page.locator("#clock")).to_contain_text("10:00:05")
     assert page.evaluate("window.notReloaded") is True
+
+
+@pytest.mark.parametrize("path", ["/_smsproof/?handset=%2B46701234567", "/_smsproof/inbox/controls",
+                                  "/_smsproof/inbox/journal", "/_smsproof/inbox/callbacks"])
+def test_labelled_keyboard_reachable_and_narrow_screen_safe(browser, fakes, path):
+    send(fakes, "A message long enough to wrap on a narrow phone screen, with a link-like "
+                "word: https://example.invalid/a/very/long/path/that/does/not/break")
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(f"{fakes.base_url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+        unlabelled = page.evaluate("""[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter((field) => field.labels.length === 0).map((field) => field.outerHTML)""")
+        assert unlabelled == []
+        nameless = page.evaluate("""[...document.querySelectorAll('button, a')]
+            .filter((el) => !el.textContent.trim() && !el.getAttribute('aria-label')).map((el) => el.outerHTML)""")
+        assert nameless == []
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+    finally:
+        context.close()
