@@ -117,7 +117,7 @@ def main() -> int:
         server.wait(timeout=10)
     print(f"{total:,} messages journaled in {seconds:.1f} s; server RSS {memory or 0:.0f} MB; "
           f"{args.repeat} runs of each read; load average {os.getloadavg()[0]:.1f}\n")
-    print(f"| read | median ms | p95 ms | max ms | bytes | status |\n|---|---|---|---|---|---|")
+    print("| read | median ms | p95 ms | max ms | bytes | status |\n|---|---|---|---|---|---|")
     for name, times, size, status in rows:
         ordered = sorted(times)
         p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
