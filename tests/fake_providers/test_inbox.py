@@ -90,6 +90,12 @@ async def test_the_openapi_document_and_its_reference_page_are_served(client):
     assert "PATCH" in text(page) and 'href="#schema-Account"' in page.text
 
 
+async def test_the_root_and_the_bare_prefix_lead_to_the_inbox(client):
+    for path in ("/", "/_smsproof"):
+        response = await client.get(path)
+        assert response.status_code in (302, 307) and response.headers["location"].endswith("/_smsproof/")
+
+
 async def test_every_page_answers_and_links_its_assets(sinch):
     await send(sinch, "+34600000009", "hello")
     for path in ("/_smsproof/", "/_smsproof/?handset=%2B34600000009", "/_smsproof/inbox/callbacks",
