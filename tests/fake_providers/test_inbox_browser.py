@@ -3,7 +3,6 @@ appears without a reload, a reply from the handset shows the platform's callback
 moving the clock brings the delivery report. Skipped, with the reason, without a browser."""
 from __future__ import annotations
 
-import shutil
 from urllib.parse import quote
 
 import httpx
@@ -15,20 +14,10 @@ from fake_providers.server import add_demo_accounts
 from fake_providers.testing import running_server
 
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[test]')")
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
 
 ACCOUNT, TOKEN, LONG_CODE = "demo-service-plan", "demo-token", "+4915112348765"
 HANDSET = "+46701234567"
 WAIT_MS = 5000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -47,11 +36,8 @@ def fakes(receiver):
 
 
 @pytest.fixture
-def page(browser, fakes):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    opened = context.new_page()
-    yield opened
-    context.close()  # before the server stops: the page holds a live stream
+def page(fakes, browser_page):  # (conftest) set up after the fakes, so closed before they stop
+    return browser_page
 
 
 def send(fakes: httpx.Client, body: str, report: str = "per_recipient") -> None:
@@ -117,10 +103,10 @@ def test_moving_the_clock_brings_the_delivery_report(page, fakes):
 
 @pytest.mark.parametrize("path", ["/_smsproof/?handset=%2B46701234567", "/_smsproof/inbox/controls",
                                   "/_smsproof/inbox/journal", "/_smsproof/inbox/callbacks"])
-def test_labelled_keyboard_reachable_and_narrow_screen_safe(browser, fakes, path):
+def test_labelled_keyboard_reachable_and_narrow_screen_safe(fakes, chromium_browser, path):
     send(fakes, "A message long enough to wrap on a narrow phone screen, with a link-like "
                 "word: https://example.invalid/a/very/long/path/that/does/not/break")
-    context = browser.new_context(viewport={"width": 360, "height": 740})
+    context = chromium_browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     try:
         page.goto(f"{fakes.base_url}{path}")
