@@ -4,8 +4,8 @@ callbacks), the handset side (inbound messages, delivery outcomes), faults and t
 from __future__ import annotations
 
 import json
-from importlib.resources import files
 from datetime import datetime, timedelta, timezone
+from importlib.resources import files
 from typing import Any
 
 from starlette.requests import Request
