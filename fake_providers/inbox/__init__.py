@@ -35,6 +35,18 @@ def _cursor(request: Request) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def reply_number(last, numbers: list) -> str:
+    """Where the handset's reply goes by default: the number it last wrote to, or the one the
+    last message came from if an account owns it (not an alphanumeric sender), or the first
+    number of that account."""
+    if last.direction == "mo":
+        return last.recipient
+    owned = [n.number for provider, account, n in numbers
+             if (provider, account) == (last.provider, last.account)]
+    keys = {number_key(number) for number in owned}
+    return last.sender if number_key(last.sender) in keys else (owned[0] if owned else "")
+
+
 def routes(network: Network, openapi: Traversable) -> list[BaseRoute]:
     live = Live(network.journal)
     journal = network.journal
@@ -53,11 +65,12 @@ def routes(network: Network, openapi: Traversable) -> list[BaseRoute]:
         messages, clipped = queries.thread(journal, handset) if handset else ([], False)
         last = messages[-1] if messages else None
         numbers = [(a.provider, a.id, n) for a in network.accounts.all() for n in a.numbers]
+        reply_to = reply_number(last, numbers) if last else ""
         outcome = network.handsets.outcome_for(handset).to_dict() if handset else None
         return render(request, "inbox.html", q=q, rows=rows, older=older, handset=handset,
                       handset_key=number_key(handset) if handset else None,
                       messages=messages, clipped=clipped, last=last, numbers=numbers,
-                      outcome=outcome)
+                      outcome=outcome, reply_to=reply_to)
 
     async def message(request: Request) -> Response:
         found = queries.message(journal, request.path_params["message_id"])

@@ -236,3 +236,13 @@ async def test_serve_log_has_a_line_per_request_and_callback_attempt(sinch, netw
                               "callback_kind": "mo", "callback_id": "cb_9", "attempt": 1,
                               "latency_ms": 0.0, "next_attempt_at": None}) \
         == 'T cm - CALLBACK - error="no callback URL configured" mo cb_9 attempt=1 0.0ms'
+
+
+async def test_the_reply_goes_to_an_account_number_by_default(sinch):
+    await sinch.post(SP, headers=AUTH, json={"from": "Shop", "to": ["+34600000050"], "body": "Sale"})
+    page = await sinch.get("/_smsproof/", params={"handset": "+34600000050"})
+    assert 'name="to" list="owned-numbers" required\n           value="+4915112348765"' in page.text
+    await sinch.post("/_smsproof/inbound", json={"provider": "sinch", "from": "+34600000050",
+                                                 "to": "4915112348765", "body": "hi"})
+    page = await sinch.get("/_smsproof/", params={"handset": "+34600000050"})
+    assert 'value="4915112348765"' in page.text  # where it last wrote to
