@@ -21,6 +21,8 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from fake_providers import cli as fakes_cli
+from fake_providers.server import add_log_flags
 from harness import catalogue, report, servers, suite
 from harness.exchanges import Unreachable
 from harness.scenario.loader import ScenarioError, files_sha256, load_paths
@@ -97,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8010)
     serve.add_argument("--no-demo", action="store_true", help="without the demo accounts (for `certify --fakes`)")
+    add_log_flags(serve)
+    fakes_cli.add_commands(commands)
 
     platform = commands.add_parser("platform", help="run the reference platform")
     platform.add_argument("--host", default="127.0.0.1")
@@ -112,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             return certify(args)
         if args.command == "selftest":
             return selftest(args)
+        if args.command in fakes_cli.COMMANDS:
+            return fakes_cli.run(args)
         return serve(args)
     except CliError as error:
         print(f"smsproof: error: {error}", file=sys.stderr)
@@ -126,7 +132,7 @@ def serve(args) -> int:
         if args.command == "serve":
             from fake_providers.server import run
 
-            run(host=args.host, port=args.port, demo=not args.no_demo)
+            run(host=args.host, port=args.port, demo=not args.no_demo, log=not args.quiet)
         else:
             from reference_platform.server import run
 
