@@ -284,7 +284,7 @@ class Backend(ProviderBackend):
 
     # -- incoming messages ------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
-                      body: str) -> tuple[Message, Callback]:
+                      body: str, details: dict | None = None) -> tuple[Message, Callback]:
         last = next((s for s in reversed(self._sent.get(account.id, []))
                      if same_number(s.recipient, sender)), None)
         phone = to_e164(sender) or sender

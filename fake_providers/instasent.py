@@ -238,7 +238,7 @@ class Backend(ProviderBackend):
 
     # -- inbound ----------------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
-                      body: str) -> tuple[Message, Callback]:
+                      body: str, details: dict | None = None) -> tuple[Message, Callback]:
         inbound_id = secrets.token_hex(12)
         phone = to_e164(sender) or sender
         first_word = (body.split() or [""])[0].casefold()
