@@ -1,12 +1,12 @@
 """Sinch SMS groups (`/groups`): named lists of phone numbers that a batch can name in `to`.
-Create, list, get, members and delete as the API description documents them; a group id in
-`to` that names no group of the service plan is refused with 403 `unknown_group` (the
-description's example spells the message field `description`; the fake uses the `text` of every
-other error body, which the SDKs read)."""
+Create, list, get, members and delete as the API description documents them (update and replace
+are not simulated); a group id in `to` that names no group of the service plan is refused with
+403 `unknown_group` (the description's example spells the message field `description`; the fake
+uses the `text` of every other error body, which the SDKs read)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,19 +26,21 @@ class Group:
     id: str
     name: str | None
     members: list[str]  # E.164
-    created_at: datetime
-    modified_at: datetime = field(default=None)  # type: ignore[assignment]
+    created_at: datetime  # groups are not updated here, so also their modified_at
 
     def to_dict(self) -> dict:
         data = {"id": self.id, "size": len(self.members),
                 "created_at": iso_millis(self.created_at),
-                "modified_at": iso_millis(self.modified_at or self.created_at)}
+                "modified_at": iso_millis(self.created_at)}
         if self.name is not None:
             data["name"] = self.name
         return data
 
 
 class Groups:
+    """The groups of each service plan. (The error helpers come from sinch.py, which imports
+    this module, hence the imports inside the methods.)"""
+
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._groups: dict[str, dict[str, Group]] = {}
