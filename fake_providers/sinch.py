@@ -40,13 +40,12 @@ from .accounts import Account, OwnedNumber
 from .callbacks import SINCH_RETRY, Callback
 from .clock import iso_millis, parse_iso
 from .encoding import GSM, SegmentedText, segment
-from .handsets import Outcome
+from .handsets import Outcome, operator_of
 from .ids import new_ulid
 from .journal import Message
-from .handsets import operator_of
 from .phones import digits_of, same_number, to_e164
-from .sinch_groups import Groups, group_routes
 from .provider import JSONResponse, ProviderBackend
+from .sinch_groups import Groups, group_routes
 
 DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
 BATCH_TYPES = ("mt_text", "mt_binary")
