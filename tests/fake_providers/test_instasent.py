@@ -4,9 +4,12 @@ official client's malformed query), DLR and inbound webhooks with retries, fault
 import json
 import re
 
+import httpx
 import pytest
 
-from fake_providers.instasent import DLR_STATUSES, INSTASENT_RETRY
+from fake_providers.app import create_app
+from fake_providers.instasent import DLR_STATUSES
+from fake_providers.network import Network
 
 pytestmark = pytest.mark.anyio
 AUTH = {"Authorization": "Bearer ITOKEN"}
@@ -355,6 +358,26 @@ async def test_every_documented_dlr_status_can_be_scripted_per_number(instasent,
     assert reports == [("sent", 0), (status, code)]
 
 
-def test_webhook_timeout_is_5_seconds_with_exponential_backoff():
-    assert INSTASENT_RETRY.timeout == 5.0
-    assert [INSTASENT_RETRY.delay(n) for n in (1, 2, 3)] == [30, 60, 120]
+async def test_webhook_attempts_time_out_after_5_seconds_and_back_off_exponentially():
+    """Each attempt is posted with a 5 s timeout; a timed-out attempt is retried 30 s, then 60 s
+    later (the transport stands in for a platform that never answers in time)."""
+    timeouts = []
+
+    def never_in_time(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        raise httpx.ReadTimeout("no answer in time", request=request)
+
+    network = Network(client_factory=lambda: httpx.AsyncClient(transport=httpx.MockTransport(never_in_time)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(network)),
+                                 base_url="http://fakes.test") as client:
+        await client.post("/_smsproof/clock", json={"mode": "virtual", "now": "2026-01-05T10:00:00.000Z"})
+        await client.put("/_smsproof/accounts/instasent/ITOKEN", json={"dlr_callback_url": "http://platform/hook"})
+        await client.put("/_smsproof/outcomes/+34600000010", json={"outcome": "delivered", "delay_seconds": 86400})
+        await send(client)
+        await advance(client, 1)
+        assert timeouts == [5.0]
+        await advance(client, 30)
+        await advance(client, 60)
+        assert timeouts == [5.0, 5.0, 5.0]
+        [callback] = (await client.get("/_smsproof/callbacks")).json()["callbacks"]
+        assert callback["state"] == "pending" and "ReadTimeout" in callback["error"]
