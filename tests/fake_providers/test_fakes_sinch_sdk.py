@@ -129,6 +129,9 @@ def test_sdk_webhook_parser_and_signature_accept_emitted_callbacks(served, recei
     sms.batches.send_sms(to=["+34600000011"], from_="Shop", body="hi", delivery_report="full")
     control.post("/_smsproof/clock/advance", json={"seconds": 10})
     control.post("/_smsproof/inbound", json={"provider": "sinch", "from": "+34600000010",
+                                             "to": "+4915112348765", "body": "AQI=",
+                                             "details": {"udh": "0500030A0201"}})
+    control.post("/_smsproof/inbound", json={"provider": "sinch", "from": "+34600000010",
                                              "to": "+4915112348765", "body": "STOP"})
     events = sms.sinch_events("KayakingTheSwell")
     kinds = []
@@ -139,6 +142,7 @@ def test_sdk_webhook_parser_and_signature_accept_emitted_callbacks(served, recei
     assert ("recipient_delivery_report_sms", "RecipientDeliveryReport") in kinds
     assert ("delivery_report_sms", "BatchDeliveryReport") in kinds
     assert ("mo_text", "MOTextMessage") in kinds
+    assert ("mo_binary", "MOBinaryMessage") in kinds
     mo = events.parse_event(receiver.received[-1]["body"], receiver.received[-1]["headers"])
     assert mo.body == "STOP" and mo.received_at.isoformat().startswith("2026-01-05T10:00:10")
     tampered = dict(receiver.received[-1]["headers"])
