@@ -141,3 +141,19 @@ async def test_429_body_is_the_documented_error_object(sinch):
     response = await send(sinch)
     assert response.status_code == 429
     assert json.loads(response.content) == {"code": "too_many_requests", "text": "Injected fault"}
+
+
+@pytest.mark.parametrize("spec", [{"outcome": "delivered", "dispatched": "no"},
+                                  {"outcome": "delivered", "rejection": 999},
+                                  {"outcome": "delivered", "report_status": 5}])
+async def test_invalid_network_fields_of_a_handset_script_are_422(sinch, spec):
+    response = await sinch.put("/_smsproof/outcomes/+34600000010", json=spec)
+    assert response.status_code == 422
+
+
+async def test_handset_script_lists_its_network_fields(sinch):
+    spec = {"outcome": "failed", "delay_seconds": 1.0, "dispatched": False,
+            "report_status": "buffered", "rejection": 402}
+    assert (await sinch.put("/_smsproof/outcomes/+34600000010", json=spec)).status_code == 200
+    [listed] = (await sinch.get("/_smsproof/outcomes")).json()["outcomes"]
+    assert listed == {"msisdn": "+34600000010", **spec}
