@@ -1,6 +1,7 @@
-"""CM.com Business Messaging gateway (`POST /v1.0/message`), as /work/shared/reference/providers.md
-§2 describes it. `Backend` holds the model (authentication, per-message validation, sent messages,
-status reports, incoming messages); the route handler at the end only translates HTTP.
+"""CM.com Business Messaging gateway (`POST /v1.0/message`), as CM.com's documentation pages
+describe it (schemas/cm.json). `Backend` holds the model (authentication, per-message validation,
+sent messages, status reports, incoming messages); the route handler at the end only translates
+HTTP.
 
 CM matches JSON keys case-insensitively, so the request is read with every key lower-cased. The
 product token comes from the `X-CM-PRODUCTTOKEN` header, else `messages.authentication.producttoken`
@@ -8,7 +9,7 @@ product token comes from the `X-CM-PRODUCTTOKEN` header, else `messages.authenti
 least one message was accepted (`errorCode` 0, or 201 when some were rejected) and 400 when none
 was or the request itself is wrong (101, 103, 202, 203 with an empty `messages` list).
 
-Choices where CM's documentation is silent (providers.md §5, items 7 to 9):
+Choices where CM's documentation is silent:
 
 - A token that names no account: 101 "No account found for the given authentication"; 103 "Invalid
   product token." when it is not even GUID-shaped. Any string names an account if one has that id.

@@ -1,7 +1,7 @@
 """Instasent SMS API (the legacy `/sms` surface the official SDK calls, also served under the
-Transactional API's `/transactional/v1` prefix), as /work/shared/reference/providers.md §3
-describes it. `Backend` holds the model (tokens, SMS entities, DLRs, inbound); the route handlers
-at the end only translate HTTP.
+Transactional API's `/transactional/v1` prefix), as Instasent's OpenAPI descriptions and
+documentation pages describe it (schemas/instasent.json). `Backend` holds the model (tokens,
+SMS entities, DLRs, inbound); the route handlers at the end only translate HTTP.
 
 Bearer token per account (the account id is the token). Errors are `{"message": ...}` JSON with
 400, 401, 402, 404 and 413 (the errors page: "bodies, when present, are JSON with a `message`";
@@ -18,7 +18,7 @@ vocabulary (DLR_STATUSES), scriptable per number through the handset script's `r
 webhooks time out after 5 s and are retried with exponential backoff (documented), 30 s doubling
 8 times (the fake's choice: the docs give no numbers).
 
-Choices where Instasent's documentation is silent (providers.md §5, items 10 to 12):
+Choices where Instasent's documentation is silent:
 
 - The entity (`{"entity": {...}}`, lists `{"entities": [...]}` newest first): `id` (24 hex digits),
   `clientId`, `from`, `to` (E.164), `text` (as sent to the handset), `status` (`enqueued`, then

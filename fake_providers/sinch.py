@@ -1,7 +1,7 @@
 """Sinch SMS REST API ("XMS"), service-plan flavour (Bearer API token per service plan) and project
-flavour (OAuth2 client credentials at /oauth2/token), as /work/shared/reference/providers.md §1
-describes it. `Backend` holds the model (batches, recipients, delivery reports, inbounds); the
-route handlers at the end only translate HTTP.
+flavour (OAuth2 client credentials at /oauth2/token), as Sinch's API description describes it
+(schemas/sinch.json). `Backend` holds the model (batches, recipients, delivery reports,
+inbounds); the route handlers at the end only translate HTTP.
 
 Faithful to the API description (OpenAPI 3.0 copy in ballerina-platform/openapi-connectors,
 payload fixtures of sinch/sinch-sdk-java; schemas/sinch.json): phone numbers in every field in
