@@ -177,7 +177,10 @@ def routes(network: Network) -> list[Route]:
                          f"no {body['provider']} account owns {body['to']!r} "
                          "(for this keyword, on a shared short code)")
         account, number = owner
-        message, callback = await backend.receive(account, number, body["from"], body["body"])
+        # provider-specific details of the inbound (e.g. Sinch `udh` for mo_binary, `sent_at`)
+        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        message, callback = await backend.receive(account, number, body["from"], body["body"],
+                                                  details)
         return JSONResponse({"message": message.to_dict(), "account": account.id,
                              "callback": {"id": callback.id, "state": callback.state,
                                           "status": callback.last_status,
