@@ -56,8 +56,8 @@ def test_messages_prints_a_line_per_message_with_filters(fakes, capsys):
     assert cli.run(smsproof("messages", "--url", str(fakes.base_url))) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        f'2026-01-05T10:00:00.000Z sinch {ACCOUNT} MT {LONG_CODE} -> 34600000011 Dispatched "Hello there"',
-        f'2026-01-05T10:00:00.000Z sinch {ACCOUNT} MO 34600000011 -> 4915112348765 Received "STOP"']
+        f'2026-01-05T10:00:00.000Z sinch {ACCOUNT} MT {LONG_CODE} -> +34600000011 Dispatched "Hello there"',
+        f'2026-01-05T10:00:00.000Z sinch {ACCOUNT} MO +34600000011 -> +4915112348765 Received "STOP"']
     assert cli.run(smsproof("messages", "--url", str(fakes.base_url), "--direction", "mo", "--json")) == 0
     [only] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert only["body"] == "STOP" and only["direction"] == "mo"
