@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import catalogue, report, servers
+from harness import catalogue, realtime, report, servers
 from harness.exchanges import Unreachable
 from harness.scenario.loader import ScenarioError, files_sha256, load_paths
 from harness.scenario.runner import PASSED, Environment, run_scenario
@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--reports", default="reports", help="directory of the run reports (default: reports)")
     certify.add_argument("--scenarios", action="append", default=[], help="scenario file or directory (repeatable)")
     certify.add_argument("--fakes", help="URL of running fake providers (default: start them)")
+    _add_real_time_arguments(certify)
 
     selftest = commands.add_parser("selftest", help="reference must pass, every mutant must fail on its requirement")
     selftest.add_argument("--platform", default=servers.DEFAULT_PLATFORM, help="a registered platform with mutants")
@@ -94,7 +95,46 @@ def _parser() -> argparse.ArgumentParser:
     platform.add_argument("--host", default="127.0.0.1")
     platform.add_argument("--port", type=_port, default=8020)
     platform.add_argument("--mutant")
+    platform.add_argument("--real-clock", action="store_true",
+                          help="run on the wall clock: capabilities say clock: real, the clock cannot be moved")
+    platform.add_argument("--clock-start", type=_moment,
+                          help="with --real-clock: what the clock reads at start (ISO 8601, e.g. 2026-01-05T10:59:50Z)")
     return parser
+
+
+def _add_real_time_arguments(certify) -> None:
+    certify.add_argument("--real-time", action="store_true",
+                         help="real-time mode even for a drivable clock (automatic when capabilities.clock is not "
+                              "'drivable'): advances wait for the platform's clock")
+    certify.add_argument("--time-budget", type=_budget, default=realtime.DEFAULT_BUDGET, metavar="DURATION",
+                         help="real-time mode: how long the run may wait (default 90m); checks that would need "
+                              "longer are NOT CHECKED")
+
+
+def _budget(text: str) -> float:
+    """argparse type: a duration (90m, 1h30m, 600)."""
+    try:
+        return realtime.parse_budget(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _moment(text: str) -> datetime:
+    """argparse type: an ISO 8601 timestamp (naive means UTC)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid timestamp {text!r}: use ISO 8601, e.g. 2026-01-05T10:59:50Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _real_time_args(args, capabilities: dict) -> list[str]:
+    """pytest options of the real-time mode; it runs in one process (its scenarios run concurrently
+    there), so it overrides --workers."""
+    real_time = args.real_time or capabilities.get("clock") != "drivable"
+    if real_time:
+        args.workers = 1
+    return [f"--smsproof-real-time={'on' if args.real_time else 'auto'}", f"--smsproof-time-budget={args.time_budget}"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +163,8 @@ def serve(args) -> int:
             from reference_platform.server import run
 
             _check_bindable(args.host, args.port)  # uvicorn.run would log its own error and exit 1
-            run(host=args.host, port=args.port, mutant=args.mutant)
+            run(host=args.host, port=args.port, mutant=args.mutant,
+                real_clock=args.real_clock or args.clock_start is not None, clock_start=args.clock_start)
     except OSError as error:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}", EXIT_USAGE) from None
     return EXIT_OK
@@ -208,7 +249,8 @@ def certify(args) -> int:
                        *[f"--smsproof-profile={p}" for p in args.profile],
                        *([f"--smsproof-mutant={args.mutant}"] if args.mutant else []),
                        *([f"--hypothesis-seed={args.seed}"] if args.seed is not None else []),
-                       *([f"--smsproof-examples={args.examples}"] if args.examples else [])]
+                       *([f"--smsproof-examples={args.examples}"] if args.examples else []),
+                       *_real_time_args(args, capabilities)]
         if args.workers > 1:
             pytest_args += ["-n", str(args.workers)]  # every worker starts its own fakes (and embedded platform)
             if args.fakes:
@@ -232,7 +274,8 @@ def certify(args) -> int:
         run_id=run_id, started_at=started_at.isoformat(), duration_s=time.time() - started,
         platform={"name": target.name, "spec": args.platform, "url": platform_url if target.url else None,
                   "mutant": args.mutant, "capabilities": capabilities},
-        options={"profiles": args.profile, "workers": args.workers, "seed": args.seed, "examples": args.examples},
+        options={"profiles": args.profile, "workers": args.workers, "seed": args.seed, "examples": args.examples,
+                 "real_time": args.real_time or capabilities.get("clock") != "drivable", "time_budget_s": args.time_budget},
         files={"catalogue": {str(catalogue.CATALOGUE_PATH): cat.sha256},
                "scenarios": files_sha256(sorted({Path(r["file"]) for r in results}))},
         results=results, cat=cat, selected_profiles=set(args.profile) or None)
