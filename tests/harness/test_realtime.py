@@ -193,3 +193,24 @@ def test_certify_chooses_real_time_for_a_real_clock_and_shows_its_waits(tmp_path
     assert "(real time, budget 30s)" in results["batch-hourly"]["reason"]
     assert "smsproof real time: rt-blacklist-at-once waits until 2026-01-05T10:" in done.stderr
     assert report["options"]["real_time"] is True
+
+
+def test_property_checks_keep_the_clock_still_in_real_time_or_are_not_checked():
+    from harness.properties.sandbox import START, Sandbox, Target
+
+    clock_start = at("2026-01-05T10:10:00Z")
+    with servers.running_fakes(clock_start=clock_start) as fakes, \
+            servers.running_platform(servers.resolve_platform("reference"), clock_start=clock_start) as url:
+        env = Environment.connect(url, fakes)
+        env.real_time = realtime.RealTime(60, realtime.Progress(io.StringIO()))
+        try:
+            with Sandbox(Target(env)) as sandbox:  # the default start: the platform's current time
+                assert abs((sandbox.now - clock_start).total_seconds()) < 10
+                with pytest.raises(pytest.skip.Exception, match="NOT CHECKED: needs a drivable clock .*by 1h"):
+                    sandbox.advance(3600)
+            with pytest.raises(pytest.skip.Exception, match="NOT CHECKED: .*starts at a set moment"):
+                with Sandbox(Target(env), start=START + timedelta(minutes=59)):
+                    pass
+            assert env.fakes.clock()["mode"] == "real"  # never switched to virtual time
+        finally:
+            env.close()
