@@ -107,7 +107,7 @@ def _add_real_time_arguments(certify) -> None:
                          help="real-time mode even for a drivable clock (automatic when capabilities.clock is not "
                               "'drivable'): advances wait for the platform's clock")
     certify.add_argument("--time-budget", type=_budget, default=realtime.DEFAULT_BUDGET, metavar="DURATION",
-                         help="real-time mode: how long the run may wait (default 90m); checks that would need "
+                         help="real-time mode: how long the run may wait (default 2h); checks that would need "
                               "longer are NOT CHECKED")
 
 

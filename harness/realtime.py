@@ -34,7 +34,7 @@ GUARD = 3.0  # seconds every step keeps from a full hour (the batch runs there) 
 SETUP_LEAD = 2.0  # seconds before its first step that a scenario sets up its workspace
 PHASE_SLACK = 60.0  # seconds a scenario with business hours may start after its exact moment of the week
 LAG = 2.0  # seconds a step may run late (load, HTTP) on top of the shift's offset from the exact phase
-DEFAULT_BUDGET = 90 * 60.0
+DEFAULT_BUDGET = 2 * HOUR  # every hour-based scenario fits, whatever the minute the run starts
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a Thursday: phases modulo a week keep the weekday
 
