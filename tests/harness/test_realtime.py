@@ -214,3 +214,37 @@ def test_property_checks_keep_the_clock_still_in_real_time_or_are_not_checked():
             assert env.fakes.clock()["mode"] == "real"  # never switched to virtual time
         finally:
             env.close()
+
+
+def test_smsproof_platform_starts_on_a_real_clock_at_the_given_moment():
+    from test_cli import _free_port, _start, smsproof  # tests/harness is on sys.path (rootdir-relative prepend)
+
+    port = _free_port()
+    process = _start(port, "/driver/v1/capabilities", "platform", "--real-clock", "--clock-start", "2026-01-05T10:59:50Z")
+    try:
+        driver = Driver(f"http://127.0.0.1:{port}")
+        assert driver.capabilities()["clock"] == "real"
+        now = parse_time(driver.create_workspace().clock()["now"])
+        assert at("2026-01-05T10:59:50Z") <= now < at("2026-01-05T11:00:20Z")
+        driver.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+    done = smsproof("platform", "--clock-start", "soon")
+    assert done.returncode == 2 and "invalid timestamp 'soon'" in done.stdout + done.stderr
+    done = smsproof("certify", "--time-budget", "0")
+    assert done.returncode == 2 and "must be positive" in done.stderr
+
+
+def test_progress_redraws_one_line_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    progress = realtime.Progress(out)
+    progress.waiting("batch-hourly", "then[0].events (line 24)", time.time() + 90, at("2026-01-05T11:00:03Z"))
+    progress.done("batch-hourly")
+    progress.close()
+    assert "\r\033[Ksmsproof real time: 1 scenario(s) waiting; next batch-hourly in 1m" in out.getvalue()
+    assert "\n" not in out.getvalue()
