@@ -128,6 +128,15 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def _check_real_time(args, env: Environment) -> None:
+    """Real-time mode needs a platform clock that runs by itself (exit 4 otherwise)."""
+    if args.real_time or env.capabilities.get("clock") != "drivable":
+        try:
+            realtime.RealTime(args.time_budget).measure(env.driver)
+        except realtime.NotChecked as error:
+            raise CliError(str(error), EXIT_CAPABILITY) from None
+
+
 def _real_time_args(args, capabilities: dict) -> list[str]:
     """pytest options of the real-time mode; it runs in one process (its scenarios run concurrently
     there), so it overrides --workers."""
@@ -228,7 +237,10 @@ def certify(args) -> int:
         env = _connect(platform_url, fakes_url)
         capabilities = env.capabilities
         existing = [f"{a['provider']}/{a['account']}" for a in env.fakes.accounts()]
-        env.close()
+        try:
+            _check_real_time(args, env)
+        finally:
+            env.close()
         if existing:
             raise CliError(f"the fakes at {fakes_url} already have accounts ({', '.join(existing[:3])}); certification "
                            "needs fakes of its own (smsproof serve --no-demo)", EXIT_USAGE)

@@ -128,7 +128,10 @@ class SmsproofSession:
         capture = self.config.pluginmanager.getplugin("capturemanager")
         progress = realtime.Progress(uncaptured=capture.global_and_fixture_disabled if capture else contextlib.nullcontext)
         env.real_time = realtime.RealTime(self.config.getoption("--smsproof-time-budget"), progress)
-        env.real_time.measure(env.driver)
+        try:
+            env.real_time.measure(env.driver)
+        except realtime.NotChecked as exc:
+            pytest.exit(f"smsproof: {exc}", returncode=4)  # the platform lacks a capability the mode needs
 
     def run_scenario(self, item: "ScenarioItem") -> ScenarioResult:
         """The item's result; in real-time mode every scenario of the session runs at once, the first

@@ -229,11 +229,17 @@ class RealTime:
             yield
 
     def measure(self, driver) -> None:
+        """The platform's clock against the wall clock; NotChecked if it does not run by itself
+        (e.g. a drivable platform forced into real time whose clock only moves when driven)."""
         workspace = driver.create_workspace()
         try:
             before = time.time()
             platform = parse_time(workspace.clock()["now"])
             self.offset = platform.timestamp() - (before + time.time()) / 2
+            time.sleep(0.3)
+            if parse_time(workspace.clock()["now"]) <= platform:
+                raise NotChecked("real-time mode needs a clock that runs by itself, and the platform's clock stood "
+                                 "still for 0.3 s (a drivable clock moves only when driven)")
         finally:
             workspace.delete()
 

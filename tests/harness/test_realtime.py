@@ -248,3 +248,11 @@ def test_progress_redraws_one_line_on_a_terminal():
     progress.close()
     assert "\r\033[Ksmsproof real time: 1 scenario(s) waiting; next batch-hourly in 1m" in out.getvalue()
     assert "\n" not in out.getvalue()
+
+
+def test_real_time_forced_on_a_clock_that_only_moves_when_driven_is_refused(tmp_path):
+    from test_cli import smsproof
+
+    done = smsproof("certify", "--real-time", "--scenarios", str(PROOF_SCENARIOS), "--reports", str(tmp_path))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "real-time mode needs a clock that runs by itself" in done.stderr
