@@ -128,13 +128,16 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _check_real_time(args, env: Environment) -> None:
+def _check_real_time(args, platform_url: str, fakes_url: str) -> None:
     """Real-time mode needs a platform clock that runs by itself (exit 4 otherwise)."""
-    if args.real_time or env.capabilities.get("clock") != "drivable":
-        try:
+    env = _connect(platform_url, fakes_url)
+    try:
+        if args.real_time or env.capabilities.get("clock") != "drivable":
             realtime.RealTime(args.time_budget).measure(env.driver)
-        except realtime.NotChecked as error:
-            raise CliError(str(error), EXIT_CAPABILITY) from None
+    except realtime.NotChecked as error:
+        raise CliError(str(error), EXIT_CAPABILITY) from None
+    finally:
+        env.close()
 
 
 def _real_time_args(args, capabilities: dict) -> list[str]:
@@ -237,10 +240,7 @@ def certify(args) -> int:
         env = _connect(platform_url, fakes_url)
         capabilities = env.capabilities
         existing = [f"{a['provider']}/{a['account']}" for a in env.fakes.accounts()]
-        try:
-            _check_real_time(args, env)
-        finally:
-            env.close()
+        env.close()
         if existing:
             raise CliError(f"the fakes at {fakes_url} already have accounts ({', '.join(existing[:3])}); certification "
                            "needs fakes of its own (smsproof serve --no-demo)", EXIT_USAGE)
@@ -252,6 +252,7 @@ def certify(args) -> int:
         if not capabilities.get("workspaces", False):
             raise CliError("the platform does not offer workspaces (capabilities.workspaces), which certification needs",
                            EXIT_CAPABILITY)
+        _check_real_time(args, platform_url, fakes_url)
         pytest_args = [*paths, *([str(PROPERTY_CHECKS)] if PROPERTY_CHECKS.is_dir() and not args.scenarios else []),
                        "-p", "no:cacheprovider", "-p", "no:benchmark",
                        "-W", "ignore::pytest.PytestAssertRewriteWarning",  # httpx imported anyio before pytest
