@@ -110,12 +110,16 @@ class Accounts:
     def all(self, provider: str | None = None) -> list[Account]:
         return [a for a in self._accounts.values() if provider in (None, a.provider)]
 
-    def owner_of(self, provider: str, to: str, body: str) -> tuple[Account, OwnedNumber] | None:
+    def owner_of(self, provider: str, to: str, body: str,
+                 account_id: str | None = None) -> tuple[Account, OwnedNumber] | None:
         """The account that receives an inbound message to `to` (keyword decides on a shared
-        short code: the first word of the body, case-insensitively)."""
+        short code: the first word of the body, case-insensitively). `account_id` picks one account
+        where several own the number (tests running side by side, each with its own account)."""
         first_word = (body.split() or [""])[0].casefold()
         key = number_key(to)
         for account in self.all(provider):
+            if account_id is not None and account.id != account_id:
+                continue
             for owned in account.numbers:
                 if number_key(owned.number) != key:
                     continue

@@ -1,7 +1,8 @@
 """The fakes' clock and the scheduler of everything that happens later (delivery reports,
 callback retries). Real time by default; virtual on request, and then time only moves through
 `advance()`, which runs every event that comes due, in time order, before it returns (including
-events scheduled while it runs, such as retries)."""
+events scheduled while it runs, such as retries). A real clock may run at an offset from the wall
+clock (`start_real_at`), to share the time of a platform started at another moment."""
 from __future__ import annotations
 
 import asyncio
@@ -54,6 +55,7 @@ class ScheduledEvent:
 class Clock:
     def __init__(self) -> None:
         self._virtual_now: datetime | None = None
+        self._offset = timedelta(0)  # of the real clock from the wall clock
         self._queue: list[tuple[datetime, int, ScheduledEvent]] = []  # a heap
         self._seq = itertools.count()
         self._wakeup: asyncio.Event | None = None
@@ -64,7 +66,12 @@ class Clock:
         return "real" if self._virtual_now is None else "virtual"
 
     def now(self) -> datetime:
-        return self._virtual_now if self._virtual_now is not None else utcnow()
+        return self._virtual_now if self._virtual_now is not None else utcnow() + self._offset
+
+    def start_real_at(self, moment: datetime) -> None:
+        """Real time from now on, reading `moment` at this instant."""
+        self._offset = moment - utcnow()
+        self.set_mode("real")
 
     def to_dict(self) -> dict:
         return {"mode": self.mode, "now": iso_millis(self.now())}
@@ -94,7 +101,7 @@ class Clock:
         """Move virtual time forward (switching to virtual time if needed); fire what comes due."""
         async with self._guard():
             if self._virtual_now is None:
-                self._virtual_now = utcnow()
+                self._virtual_now = self.now()
             target = self._virtual_now + timedelta(seconds=seconds)
             fired = 0
             while self._queue and self._queue[0][0] <= target:
@@ -125,7 +132,7 @@ class Clock:
             await self.run_due()
             timeout = None
             if self._queue and self.mode == "real":
-                timeout = max(0.0, (self._queue[0][0] - utcnow()).total_seconds())
+                timeout = max(0.0, (self._queue[0][0] - self.now()).total_seconds())
             try:  # asyncio.timeout, not wait_for: no extra task per wake-up
                 async with asyncio.timeout(timeout):
                     await self._wakeup.wait()

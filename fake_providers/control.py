@@ -171,11 +171,13 @@ def routes(network: Network) -> list[Route]:
         backend = network.providers.get(body["provider"])
         if backend is None:
             return error(422, "invalid_inbound", f"unknown provider {body['provider']!r}")
-        owner = network.accounts.owner_of(body["provider"], body["to"], body["body"])
+        if body.get("account") is not None and not isinstance(body["account"], str):
+            return error(422, "invalid_inbound", "account must be a string")
+        owner = network.accounts.owner_of(body["provider"], body["to"], body["body"], body.get("account"))
         if owner is None:
             return error(404, "not_found",
-                         f"no {body['provider']} account owns {body['to']!r} "
-                         "(for this keyword, on a shared short code)")
+                         f"no {body['provider']} account {'' if body.get('account') is None else repr(body['account']) + ' '}"
+                         f"owns {body['to']!r} (for this keyword, on a shared short code)")
         account, number = owner
         # provider-specific details of the inbound (e.g. Sinch `udh` for mo_binary, `sent_at`)
         details = body.get("details") if isinstance(body.get("details"), dict) else {}

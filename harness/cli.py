@@ -23,7 +23,7 @@ from pathlib import Path
 
 from fake_providers import cli as fakes_cli
 from fake_providers.server import add_log_flags
-from harness import catalogue, report, servers, suite
+from harness import catalogue, realtime, report, servers, suite
 from harness.exchanges import Unreachable
 from harness.scenario.loader import ScenarioError, files_sha256, load_paths
 from harness.scenario.runner import PASSED, Environment, run_scenario
@@ -89,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--reports", default="reports", help="directory of the run reports (default: reports)")
     certify.add_argument("--scenarios", action="append", default=[], help="scenario file or directory (repeatable)")
     certify.add_argument("--fakes", help="URL of running fake providers (default: start them)")
+    _add_real_time_arguments(certify)
 
     selftest = commands.add_parser("selftest", help="reference must pass, every mutant must fail on its requirement")
     selftest.add_argument("--platform", default=servers.DEFAULT_PLATFORM, help="a registered platform with mutants")
@@ -106,7 +107,58 @@ def _parser() -> argparse.ArgumentParser:
     platform.add_argument("--host", default="127.0.0.1")
     platform.add_argument("--port", type=_port, default=8020)
     platform.add_argument("--mutant")
+    platform.add_argument("--real-clock", action="store_true",
+                          help="run on the wall clock: capabilities say clock: real, the clock cannot be moved")
+    platform.add_argument("--clock-start", type=_moment,
+                          help="with --real-clock: what the clock reads at start (ISO 8601, e.g. 2026-01-05T10:59:50Z)")
     return parser
+
+
+def _add_real_time_arguments(certify) -> None:
+    certify.add_argument("--real-time", action="store_true",
+                         help="real-time mode even for a drivable clock (automatic when capabilities.clock is not "
+                              "'drivable'): advances wait for the platform's clock")
+    certify.add_argument("--time-budget", type=_budget, default=realtime.DEFAULT_BUDGET, metavar="DURATION",
+                         help="real-time mode: how long the run may wait (default 2h); checks that would need "
+                              "longer are NOT CHECKED")
+
+
+def _budget(text: str) -> float:
+    """argparse type: a duration (90m, 1h30m, 600)."""
+    try:
+        return realtime.parse_budget(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _moment(text: str) -> datetime:
+    """argparse type: an ISO 8601 timestamp (naive means UTC)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid timestamp {text!r}: use ISO 8601, e.g. 2026-01-05T10:59:50Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _check_real_time(args, platform_url: str, fakes_url: str) -> None:
+    """Real-time mode needs a platform clock that runs by itself (exit 4 otherwise)."""
+    env = _connect(platform_url, fakes_url)
+    try:
+        if args.real_time or env.capabilities.get("clock") != "drivable":
+            realtime.RealTime(args.time_budget).measure(env.driver)
+    except realtime.NotChecked as error:
+        raise CliError(str(error), EXIT_CAPABILITY) from None
+    finally:
+        env.close()
+
+
+def _real_time_args(args, capabilities: dict) -> list[str]:
+    """pytest options of the real-time mode; it runs in one process (its scenarios run concurrently
+    there), so it overrides --workers."""
+    real_time = args.real_time or capabilities.get("clock") != "drivable"
+    if real_time:
+        args.workers = 1
+    return [f"--smsproof-real-time={'on' if args.real_time else 'auto'}", f"--smsproof-time-budget={args.time_budget}"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,7 +189,8 @@ def serve(args) -> int:
             from reference_platform.server import run
 
             _check_bindable(args.host, args.port)  # uvicorn.run would log its own error and exit 1
-            run(host=args.host, port=args.port, mutant=args.mutant)
+            run(host=args.host, port=args.port, mutant=args.mutant,
+                real_clock=args.real_clock or args.clock_start is not None, clock_start=args.clock_start)
     except OSError as error:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}", EXIT_USAGE) from None
     return EXIT_OK
@@ -221,6 +274,7 @@ def certify(args) -> int:
         if not capabilities.get("workspaces", False):
             raise CliError("the platform does not offer workspaces (capabilities.workspaces), which certification needs",
                            EXIT_CAPABILITY)
+        _check_real_time(args, platform_url, fakes_url)
         pytest_args = [*paths, *([str(PROPERTY_CHECKS)] if PROPERTY_CHECKS.is_dir() and not args.scenarios else []),
                        "-p", "no:cacheprovider", "-p", "no:benchmark",
                        "-W", "ignore::pytest.PytestAssertRewriteWarning",  # httpx imported anyio before pytest
@@ -231,7 +285,8 @@ def certify(args) -> int:
                        *([f"--smsproof-mutant={args.mutant}"] if args.mutant else []),
                        *(["-k", args.keyword] if args.keyword else []),
                        f"--hypothesis-seed={seed}",
-                       *([f"--smsproof-examples={args.examples}"] if args.examples else [])]
+                       *([f"--smsproof-examples={args.examples}"] if args.examples else []),
+                       *_real_time_args(args, capabilities)]
         if args.workers > 1:
             pytest_args += ["-n", str(args.workers)]  # every worker starts its own fakes (and embedded platform)
             if args.fakes:
@@ -258,7 +313,8 @@ def certify(args) -> int:
         platform={"name": target.name, "spec": args.platform, "url": platform_url,
                   "mutant": args.mutant, "capabilities": capabilities},
         options={"profiles": named, "workers": args.workers, "seed": seed, "examples": args.examples,
-                 "narrowed_by": narrowing, "keyword": args.keyword},
+                 "narrowed_by": narrowing, "keyword": args.keyword,
+                 "real_time": args.real_time or capabilities.get("clock") != "drivable", "time_budget_s": args.time_budget},
         files={"catalogue": {str(catalogue.CATALOGUE_PATH): cat.sha256},
                "scenarios": files_sha256(sorted({Path(r["file"]) for r in results}))},
         results=results, cat=cat, profiles=named, narrowed=bool(narrowing), suite=suite.describe(checked_files))

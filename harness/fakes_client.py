@@ -49,8 +49,10 @@ class Fakes(JsonClient):
         return self._call("GET", "/callbacks", params={"state": state})["callbacks"]
 
     # Handset side.
-    def inbound(self, provider: str, sender: str, to: str, body: str) -> dict:
-        return self._call("POST", "/inbound", json_body={"provider": provider, "from": sender, "to": to, "body": body},
+    def inbound(self, provider: str, sender: str, to: str, body: str, account: str | None = None) -> dict:
+        """A handset's reply; `account` picks the receiving account where several own the number."""
+        message = {"provider": provider, "from": sender, "to": to, "body": body}
+        return self._call("POST", "/inbound", json_body=message | ({"account": account} if account else {}),
                           expect=(201,))
 
     def set_outcome(self, msisdn: str, outcome: str, delay_seconds: float | None = None) -> dict:

@@ -14,16 +14,18 @@ Fixtures: `smsproof_env` (platform + fakes, session), `smsproof_driver`, `smspro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from harness import catalogue, servers
+from harness import catalogue, realtime, servers
 from harness.exchanges import Unreachable
 from harness.scenario.loader import Scenario, ScenarioError, load_file
-from harness.scenario.runner import ERROR, FAILED, NOT_APPLICABLE, PASSED, Clocks, Environment, ScenarioResult, run_scenario
+from harness.scenario.runner import (ERROR, FAILED, NOT_APPLICABLE, NOT_CHECKED, PASSED, Clocks, Environment,
+                                    ScenarioResult, run_scenario)
 
 _SESSION = pytest.StashKey["SmsproofSession"]()
 
@@ -45,7 +47,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="append one JSON line per scenario result to DIR/results-<worker>.jsonl")
     group.addoption("--smsproof-examples", type=int, default=None, metavar="N",
                     help="max examples for smsproof's property checks")
+    _add_real_time_options(group)
     parser.addini("smsproof_scenarios", "directories whose YAML files are smsproof scenarios", type="paths", default=[])
+
+
+def _add_real_time_options(group) -> None:
+    group.addoption("--smsproof-real-time", choices=("auto", "on"), default="auto",
+                    help="real-time mode (docs/harness.md): auto = when capabilities.clock is not 'drivable'")
+    group.addoption("--smsproof-time-budget", type=realtime.parse_budget, default=realtime.DEFAULT_BUDGET,
+                    metavar="DURATION", help="real-time mode: longest wait (e.g. 90m); later checks are NOT CHECKED")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Real-time mode starts every scenario at once; it needs the final list of items."""
+    session.config.stash[_SESSION].items = [i for i in session.items if isinstance(i, ScenarioItem)]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,6 +93,8 @@ class SmsproofSession:
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         self._env: Environment | None = None
         self._stack: list = []
+        self.items: list[ScenarioItem] = []
+        self.scheduler: realtime.Scheduler | None = None
 
     def is_scenario_file(self, path: Path) -> bool:
         path = path.resolve()
@@ -95,9 +112,40 @@ class SmsproofSession:
                 platform_url = self._enter(servers.running_platform(target))
                 self._env = Environment.connect(platform_url, fakes_url)
                 self._env.account_prefix = f"{self.worker}x{os.getpid()}"
+                self._enter_real_time(self._env)
             except (servers.PlatformSpecError, Unreachable) as exc:
                 pytest.exit(f"smsproof: {exc}", returncode=3 if isinstance(exc, Unreachable) else 2)
         return self._env
+
+    def _enter_real_time(self, env: Environment) -> None:
+        """Real-time mode when the platform's clock is not drivable, or when forced (`on`); a forced
+        run treats the platform's clock as real throughout (property checks included)."""
+        forced = self.config.getoption("--smsproof-real-time") == "on"
+        if not forced and env.capabilities.get("clock") == "drivable":
+            return
+        if forced:
+            env.capabilities = {**env.capabilities, "clock": "real"}
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        progress = realtime.Progress(uncaptured=capture.global_and_fixture_disabled if capture else contextlib.nullcontext)
+        env.real_time = realtime.RealTime(self.config.getoption("--smsproof-time-budget"), progress)
+        try:
+            env.real_time.measure(env.driver)
+        except realtime.NotChecked as exc:
+            pytest.exit(f"smsproof: {exc}", returncode=4)  # the platform lacks a capability the mode needs
+
+    def run_scenario(self, item: "ScenarioItem") -> ScenarioResult:
+        """The item's result; in real-time mode every scenario of the session runs at once, the first
+        item asking starts them all (under pytest-xdist a worker cannot know its items: one at a time)."""
+        env = self.env
+        if env.real_time is None:
+            return _run_guarded(item.scenario, env)
+        if self.worker != "main":
+            return _run_guarded(item.scenario, env.fork(), close=True)
+        if self.scheduler is None:
+            self.scheduler = realtime.Scheduler()
+            self.scheduler.start({i.nodeid: (lambda s=i.scenario: _run_guarded(s, env.fork(), close=True))
+                                  for i in self.items if not i.unselected(self)})
+        return self.scheduler.result(item.nodeid)
 
     def _enter(self, context) -> str:
         value = context.__enter__()
@@ -105,6 +153,10 @@ class SmsproofSession:
         return value
 
     def close(self) -> None:
+        if self._env is not None and self._env.real_time is not None:
+            self._env.real_time.close()  # wakes waiting runs (an interrupted session)
+        if self.scheduler is not None:
+            self.scheduler.close()
         if self._env is not None:
             self._env.close()
         while self._stack:
@@ -142,25 +194,24 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kwargs)
         self.scenario = scenario
 
+    def unselected(self, session: SmsproofSession) -> list[str]:
+        cat = catalogue.default()
+        return [r for r in self.scenario.requirements if session.profiles and cat[r].profile not in session.profiles]
+
     def runtest(self) -> None:
         session: SmsproofSession = self.config.stash[_SESSION]
         cat = catalogue.default()
-        unselected = [r for r in self.scenario.requirements if session.profiles and cat[r].profile not in session.profiles]
+        unselected = self.unselected(session)
         if unselected:
             result = ScenarioResult(self.scenario.name, str(self.scenario.path), self.scenario.line, self.scenario.title,
                                     list(self.scenario.requirements), {}, NOT_APPLICABLE,
                                     reason=f"profile {cat[unselected[0]].profile} not selected")
         else:
-            try:
-                result = run_scenario(self.scenario, session.env)
-            except Exception as exc:  # recorded as ERROR: an item that did not finish is never a pass
-                result = ScenarioResult(self.scenario.name, str(self.scenario.path), self.scenario.line,
-                                        self.scenario.title, list(self.scenario.requirements), {}, ERROR,
-                                        reason=f"{type(exc).__name__}: {exc}", failed_step="(harness)")
+            result = session.run_scenario(self)
         session.record(result)
         self.user_properties += [("requirements", " ".join(self.scenario.requirements)), ("verdict", result.verdict)]
-        if result.verdict == NOT_APPLICABLE:
-            pytest.skip(f"NOT APPLICABLE: {result.reason}")
+        if result.verdict in (NOT_APPLICABLE, NOT_CHECKED):
+            pytest.skip(f"{result.verdict}: {result.reason}")
         if result.verdict != PASSED:
             raise ScenarioFailed(result)
 
@@ -176,6 +227,20 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.scenario.line - 1, f"scenario {self.scenario.name}"
+
+
+def _run_guarded(scenario: Scenario, env: Environment, close: bool = False) -> ScenarioResult:
+    """Run one scenario; an exception is an ERROR result (an item that did not finish is never a pass).
+    `close`: the environment is the run's own (a fork), closed after."""
+    try:
+        return run_scenario(scenario, env)
+    except Exception as exc:
+        return ScenarioResult(scenario.name, str(scenario.path), scenario.line, scenario.title,
+                              list(scenario.requirements), {}, ERROR,
+                              reason=f"{type(exc).__name__}: {exc}", failed_step="(harness)")
+    finally:
+        if close:
+            env.close()
 
 
 def _short(value, limit: int = 600) -> str:

@@ -83,6 +83,8 @@ def verdicts(results: list[dict], cat: catalogue.Catalogue, offered_profiles: se
         elif any(e["verdict"] == PASSED for e in evidence):
             verdict.verdict = PASSED
             verdict.reason = f"{sum(e['verdict'] == PASSED for e in evidence)} checks passed"
+        elif any(e["verdict"] == NOT_CHECKED for e in evidence):  # e.g. past the real-time budget
+            verdict.reason = next(e["reason"] for e in evidence if e["verdict"] == NOT_CHECKED)
         elif evidence:
             verdict.verdict, verdict.reason = NOT_APPLICABLE, evidence[0]["reason"]
         else:

@@ -12,6 +12,7 @@ import contextlib
 import socket
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Any, Callable, Iterator
 
@@ -73,10 +74,14 @@ def serve(app_factory: Callable[[str], Any], name: str) -> Iterator[str]:
         server.stop()
 
 
-def fakes_app(_base_url: str):
+def fakes_app(_base_url: str, clock_start: datetime | None = None):
+    """The fakes' app; with `clock_start` their real clock reads that moment now (real-time tests)."""
     from fake_providers.app import create_app
 
-    return create_app()
+    app = create_app()
+    if clock_start is not None:
+        app.state.network.clock.start_real_at(clock_start)
+    return app
 
 
 def registered_platforms() -> dict[str, Any]:
@@ -132,14 +137,15 @@ def resolve_platform(spec: str = DEFAULT_PLATFORM, mutant: str | None = None) ->
 
 
 @contextlib.contextmanager
-def running_platform(target: PlatformTarget) -> Iterator[str]:
-    """The platform's base URL: as given, or an embedded server for the adapter's app."""
+def running_platform(target: PlatformTarget, **clock) -> Iterator[str]:
+    """The platform's base URL: as given, or an embedded server for the adapter's app. `clock`
+    (`real_clock=True`, `clock_start=<datetime>`) is passed to adapters that offer a real clock."""
     if target.url:
         yield target.url
         return
     def factory(base_url: str):
         try:
-            return target.adapter.create_app(mutant=target.mutant, base_url=base_url)
+            return target.adapter.create_app(mutant=target.mutant, base_url=base_url, **clock)
         except Exception as exc:  # a vendor's adapter failing is bad input, not a crash
             raise PlatformSpecError(f"platform {target.spec!r} could not create its app: {type(exc).__name__}: {exc}") from None
 
@@ -148,9 +154,9 @@ def running_platform(target: PlatformTarget) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_fakes(url: str | None = None) -> Iterator[str]:
+def running_fakes(url: str | None = None, clock_start: datetime | None = None) -> Iterator[str]:
     if url:
         yield url.rstrip("/")
         return
-    with serve(fakes_app, "fakes") as started:
+    with serve(lambda base_url: fakes_app(base_url, clock_start), "fakes") as started:
         yield started

@@ -15,8 +15,9 @@ class ReferencePlatform:
         """Conforming other readings of ambiguous seeds: each must certify."""
         return list(VARIANTS)
 
-    def create_app(self, mutant: str | None = None, base_url: str | None = None):
-        return create_app(mutant=mutant, base_url=base_url)
+    def create_app(self, mutant: str | None = None, base_url: str | None = None, **clock):
+        """`clock`: `real_clock=True` and/or `clock_start=<datetime>` (see app.create_app)."""
+        return create_app(mutant=mutant, base_url=base_url, **clock)
 
 
 platform = ReferencePlatform()

@@ -1,6 +1,7 @@
 """The workspace clock: moving it runs the scheduled work that came due, in time order."""
 
-from datetime import datetime, timedelta
+import asyncio
+from datetime import datetime, timedelta, timezone
 
 from . import contact_centre, opt_out
 from .timeutil import fmt, next_full_hour
@@ -37,3 +38,32 @@ async def move_to(ws: Workspace, target: datetime) -> list[str]:
         ran.append(f"{name}@{fmt(when)}")
     ws.now = target
     return ran
+
+
+class RealClock:
+    """A wall clock, optionally started at another moment (`--clock-start`): it runs at real speed and
+    nobody can move it. Every workspace follows it; its scheduled work runs when real time reaches it."""
+
+    def __init__(self, start: datetime | None = None):
+        self.offset = (start - datetime.now(timezone.utc)) if start else timedelta(0)
+        self._lock = asyncio.Lock()
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    async def catch_up(self, workspaces) -> None:
+        """Move every workspace to now, running the work that came due (one mover at a time; a
+        request arriving while scheduled work runs, e.g. a callback it caused, does not wait for it)."""
+        if self._lock.locked():
+            return
+        async with self._lock:
+            for ws in list(workspaces):
+                now = self.now()
+                if now > ws.now:
+                    await move_to(ws, now)
+
+    async def run_forever(self, workspaces, tick: float = 0.1) -> None:
+        """Background task: the hourly batch runs at the full hour even when no request comes."""
+        while True:
+            await self.catch_up(workspaces.values())
+            await asyncio.sleep(tick)

@@ -77,7 +77,7 @@ async def capabilities(request: Request):
     webhooks = {p: {"mo": f"{{base}}/webhooks/{{workspace}}/{p}/mo", "dlr": f"{{base}}/webhooks/{{workspace}}/{p}/dlr"}
                 for p in PROVIDERS}
     return JSONResponse({"name": "reference", "version": VERSION, "providers": list(PROVIDERS), "profiles": PROFILES,
-                         "clock": "drivable", "workspaces": True, "webhooks": webhooks,
+                         "clock": "real" if request.app.state.real_clock else "drivable", "workspaces": True, "webhooks": webhooks,
                          "process_default_keywords": PROCESS_DEFAULT_KEYWORDS,
                          "short_link_resolver": "{base}/r/{code}", "base": _base_url(request),
                          "mutant": request.app.state.broken.name})
@@ -86,6 +86,8 @@ async def capabilities(request: Request):
 async def create_workspace(request: Request):
     app = request.app.state
     ws = Workspace(f"ws_{ULID()}", _base_url(request), app.broken, app.http)
+    if app.real_clock:
+        ws.now = app.real_clock.now()
     app.workspaces[ws.name] = ws
     return JSONResponse({"workspace": ws.name, "webhooks": ws.webhook_urls()}, 201)
 
@@ -231,11 +233,20 @@ async def send(request, ws):
 
 @with_workspace
 async def get_clock(request, ws):
-    return JSONResponse({"now": fmt(ws.now), "drivable": True})
+    return JSONResponse({"now": fmt(ws.now), "drivable": request.app.state.real_clock is None})
+
+
+def _real_clock_refusal(request: Request, path: str) -> JSONResponse | None:
+    if request.app.state.real_clock is None:
+        return None
+    return invalid([{"path": path, "message": "the clock is real (capabilities.clock): it cannot be moved"}])
 
 
 @with_workspace
 async def set_clock(request, ws):
+    refused = _real_clock_refusal(request, "now")
+    if refused:
+        return refused
     body = await _json(request)
     try:
         target = parse(body["now"])
@@ -249,6 +260,9 @@ async def set_clock(request, ws):
 
 @with_workspace
 async def advance_clock(request, ws):
+    refused = _real_clock_refusal(request, "seconds")
+    if refused:
+        return refused
     body = await _json(request)
     seconds = body.get("seconds") if isinstance(body, dict) else None
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \

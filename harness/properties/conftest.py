@@ -25,8 +25,8 @@ import pytest
 from harness import catalogue
 from harness.properties import settings as check_settings
 from harness.properties.sandbox import Target
-from harness.scenario.runner import (ERROR, FAILED, NOT_APPLICABLE, PASSED, CheckFailed, Environment, ScenarioResult,
-                                     StepRecord)
+from harness.scenario.runner import (ERROR, FAILED, NOT_APPLICABLE, NOT_CHECKED, PASSED, CheckFailed, Environment,
+                                     ScenarioResult, StepRecord)
 
 NEEDED_PROVIDER = "sinch"
 REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"
@@ -67,7 +67,7 @@ def not_applicable_reason(requirements: list[str], env: Environment, selected: s
             return f"profile {profile} not selected"
         if profile not in (capabilities.get("profiles") or []):
             return f"profile {profile} not offered by the platform"
-    if capabilities.get("clock") != "drivable":
+    if capabilities.get("clock") != "drivable" and env.real_time is None:
         return "needs a drivable clock (capabilities.clock is not 'drivable')"
     if not capabilities.get("workspaces", False):
         return "needs workspaces (capabilities.workspaces is false)"
@@ -109,9 +109,10 @@ def _result(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
                             requirements_of(item), level_of(item, cat), PASSED,
                             duration_s=round(call.duration, 3))
     if report.skipped:
-        result.verdict = NOT_APPLICABLE
         result.reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
-        result.reason = result.reason.removeprefix("Skipped: ").removeprefix("NOT APPLICABLE: ")
+        result.reason = result.reason.removeprefix("Skipped: ")
+        result.verdict = NOT_CHECKED if result.reason.startswith("NOT CHECKED: ") else NOT_APPLICABLE  # real time
+        result.reason = result.reason.removeprefix("NOT APPLICABLE: ").removeprefix("NOT CHECKED: ")
     elif report.failed:
         exc = call.excinfo.value if call.excinfo else None
         result.verdict = FAILED if _platform_at_fault(exc) else ERROR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from harness.rules import phones
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# Seconds by which an observed timestamp may differ from the expected one (real-time mode only).
+TIME_TOLERANCE: contextvars.ContextVar[float] = contextvars.ContextVar("time_tolerance", default=0.0)
 MATCHERS = ("phone", "contains", "starts_with", "one_of", "present", "not", "between")
 
 
@@ -72,6 +75,6 @@ def _between(observed: Any, earliest: str, latest: str) -> bool:
 
 def _same_instant(observed: str, expected: str) -> bool:
     try:
-        return parse_time(observed) == parse_time(expected)
+        return abs((parse_time(observed) - parse_time(expected)).total_seconds()) <= TIME_TOLERANCE.get()
     except ValueError:
         return False

@@ -3,7 +3,8 @@
 Each run gets its own workspace on the platform and its own fake-provider accounts, whose
 callbacks point at the workspace's webhooks. Steps run in order; an action that the platform
 refuses or a check whose observation differs stops the run with evidence (expected, observed, the
-HTTP exchanges and a timeline). New steps are methods `step_<name>` of `ScenarioRun` plus an entry
+HTTP exchanges and a timeline). In real-time mode (`Environment.real_time`, harness/realtime.py)
+the clocks are not moved: advances wait for the platform's real clock, shifted. New steps are methods `step_<name>` of `ScenarioRun` plus an entry
 in harness/scenario.schema.yaml and docs/scenarios.md.
 """
 
@@ -17,21 +18,23 @@ import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from harness import catalogue
+from harness import catalogue, realtime
 from harness.driver import contract
 from harness.driver.client import Driver, Refused, Workspace
 from harness.exchanges import HarnessHTTPError, UnexpectedResponse, get_raw, post_raw
 from harness.fakes_client import Fakes
 from harness.rules import phones
 from harness.scenario.loader import Scenario, field_name
-from harness.scenario.matching import fields_match, matches, parse_time, seconds
+from harness.scenario.matching import TIME_TOLERANCE, fields_match, format_time, matches, parse_time, seconds
 
-PASSED, FAILED, NOT_APPLICABLE, ERROR = "PASSED", "FAILED", "NOT APPLICABLE", "ERROR"
+PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED, ERROR = "PASSED", "FAILED", "NOT APPLICABLE", "NOT CHECKED", "ERROR"
 DEFAULT_CLOCK = "2026-01-05T10:00:00.000Z"  # a Monday, 10:00 UTC
 PROVIDERS = ("sinch", "cm", "instasent")
 TIME_STEPS = ("advance", "advance_to")
+CHECK_STEPS = ("messages", "events", "customer", "opt_outs", "received", "queue")  # their timestamps shift in real time
 _counter = itertools.count(1)
 
 
@@ -56,6 +59,7 @@ class Environment:
     capabilities: dict
     fake_providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
     account_prefix: str = field(default_factory=lambda: f"w{os.getpid()}")
+    real_time: realtime.RealTime | None = None  # real-time mode: advances wait for the platform's clock
 
     @classmethod
     def connect(cls, platform_url: str, fakes_url: str) -> "Environment":
@@ -66,6 +70,11 @@ class Environment:
     def providers(self) -> list[str]:
         """Providers both the platform and the fakes speak."""
         return [p for p in PROVIDERS if p in (self.capabilities.get("providers") or []) and p in self.fake_providers]
+
+    def fork(self) -> "Environment":
+        """The same platform and fakes through clients of its own (one per concurrent scenario run)."""
+        return Environment(Driver(self.driver.base_url), Fakes(self.fakes.base_url), self.capabilities,
+                           list(self.fake_providers), self.account_prefix, self.real_time)
 
     def close(self) -> None:
         self.driver.close()
@@ -153,7 +162,7 @@ def _walk(value, key=None):
 
 
 def not_applicable_reason(scenario: Scenario, capabilities: dict, cat: catalogue.Catalogue,
-                          fake_providers=PROVIDERS) -> str | None:
+                          fake_providers=PROVIDERS, real_time: bool = False) -> str | None:
     """Why the scenario cannot run on this platform, or None. Never a silent pass."""
     offered = set(capabilities.get("profiles") or [])
     for requirement in scenario.requirements:
@@ -165,8 +174,8 @@ def not_applicable_reason(scenario: Scenario, capabilities: dict, cat: catalogue
     missing = providers_used(scenario) - set(fake_providers)
     if missing:
         return f"provider {', '.join(sorted(missing))} not served by the fakes"
-    if capabilities.get("clock") != "drivable" and any(next(iter(s)) in TIME_STEPS for s in scenario.when):
-        return "needs a drivable clock (capabilities.clock is not 'drivable')"
+    if not real_time and capabilities.get("clock") != "drivable" and any(next(iter(s)) in TIME_STEPS for s in scenario.when):
+        return "needs a drivable clock (capabilities.clock is not 'drivable') or real-time mode"
     if not capabilities.get("workspaces", False):
         return "needs workspaces (capabilities.workspaces is false)"
     return None
@@ -201,6 +210,7 @@ class ScenarioRun:
         self.fault_ids: list[str] = []
         self.now: str | None = None
         self.records: list[StepRecord] = []
+        self.plan: realtime.Plan | None = None  # real-time mode: the scenario's shift onto the real clock
         self.mark = (len(env.driver.transcript), len(env.fakes.transcript))
 
     # -- running -------------------------------------------------------------------------------
@@ -208,10 +218,24 @@ class ScenarioRun:
         started = time.time()
         result = ScenarioResult(self.scenario.name, str(self.scenario.path), self.scenario.line, self.scenario.title,
                                 list(self.scenario.requirements), levels(self.scenario, self.cat), PASSED)
-        reason = not_applicable_reason(self.scenario, self.env.capabilities, self.cat, self.env.fake_providers)
+        reason = not_applicable_reason(self.scenario, self.env.capabilities, self.cat, self.env.fake_providers,
+                                       real_time=self.env.real_time is not None)
         if reason:
             result.verdict, result.reason = NOT_APPLICABLE, reason
             return result
+        if self.env.real_time is None:
+            return self._run(result, started)
+        # scripted handset outcomes are per phone at the fakes: scenarios scripting one take turns
+        with self.env.real_time.exclusive(_outcome_phones(self.scenario)):
+            try:
+                self.plan = self.env.real_time.plan(self.scenario, DEFAULT_CLOCK)
+            except realtime.NotChecked as not_checked:
+                result.verdict, result.reason = NOT_CHECKED, str(not_checked)
+                return result
+            TIME_TOLERANCE.set(self.plan.tolerance)
+            return self._run(result, started)
+
+    def _run(self, result: ScenarioResult, started: float) -> ScenarioResult:
         self.records = [StepRecord(section, i, next(iter(step)), next(iter(step.values())),
                                    self.scenario.line_of((section, i)))
                         for section in ("when", "then") for i, step in enumerate(getattr(self.scenario, section))]
@@ -222,9 +246,14 @@ class ScenarioRun:
             checks_from = time.time()
             for current in self.records:
                 current.clock = self.now
-                current.detail = getattr(self, f"step_{current.kind}")(current.spec) or ""
+                spec = current.spec
+                if self.plan is not None and current.kind in CHECK_STEPS:
+                    spec = self.plan.shift_expected(spec)
+                current.detail = getattr(self, f"step_{current.kind}")(spec) or ""
                 current.status = "ok"
             current = None
+        except realtime.NotChecked as not_checked:
+            self._fail(result, current, NOT_CHECKED, str(not_checked), None, None)
         except CheckFailed as failure:
             self._fail(result, current, FAILED, str(failure), failure.expected, failure.observed)
         except Refused as refused:
@@ -254,12 +283,16 @@ class ScenarioRun:
         if record is None:
             result.failed_step = "given"
         else:
-            record.status, record.detail = ("failed" if verdict == FAILED else "error"), reason
+            record.status = {FAILED: "failed", NOT_CHECKED: "not run"}.get(verdict, "error")
+            record.detail = reason
             result.failed_step = f"{field_name((record.section, record.index, record.kind))} (line {record.line})"
 
     # -- setup and teardown --------------------------------------------------------------------
     def _setup(self) -> None:
         given = self.scenario.given
+        if self.plan is not None:  # set up just before the first step's moment on the real clock
+            self.env.real_time.wait_until(self.plan.on_platform(self.plan.line.origin)
+                                          - timedelta(seconds=realtime.SETUP_LEAD), self.scenario.name, "its start")
         self.ws = self.env.driver.create_workspace()
         config = _merge({"providers": {}}, given.get("config", {}))
         numbers = given.get("numbers", [])
@@ -287,9 +320,13 @@ class ScenarioRun:
             config["inbound_numbers"] = [
                 {"number": n["number"], "type": n["type"], "provider": n["provider"],
                  **({"provider_keywords": n["keywords"]} if n.get("keywords") else {})} for n in numbers]
-        self.clocks = Clocks(self.ws, self.env.fakes)
-        if self.env.capabilities.get("clock") == "drivable":
-            self.now = self.clocks.set(given.get("clock", DEFAULT_CLOCK))
+        if self.plan is not None:
+            self.clocks = realtime.RealTimeClocks(self.plan, parse_time(given.get("clock", DEFAULT_CLOCK)), self.scenario.name)
+            self.now = self.clocks.now()
+        else:
+            self.clocks = Clocks(self.ws, self.env.fakes)
+            if self.env.capabilities.get("clock") == "drivable":
+                self.now = self.clocks.set(given.get("clock", DEFAULT_CLOCK))
         self.ws.put_config(config)
         for customer in given.get("customers", []):
             self.step_create_customer(customer)
@@ -396,7 +433,8 @@ class ScenarioRun:
         sender = spec.get("from") or self.phone_of(spec["customer"])
         provider = spec.get("provider") or self.provider_of_number(spec["to"])
         try:
-            delivered = self.env.fakes.inbound(provider, sender, spec["to"], spec["body"])
+            delivered = self.env.fakes.inbound(provider, sender, spec["to"], spec["body"],
+                                               account=self.accounts.get(provider))
         except UnexpectedResponse as exc:
             raise ScenarioAuthoringError(f"the fakes refused the reply (is {spec['to']} in given.numbers?): {exc}") from None
         callback = delivered.get("callback") or {}
@@ -413,9 +451,20 @@ class ScenarioRun:
         self.fault_ids.append(self.env.fakes.add_fault(fault).get("id"))
 
     def _advance(self, delta: float) -> str:
+        if self.plan is not None:
+            moved = self.clocks.advance(delta, self._next_step())
+            self.now = moved["now"]
+            return f"now {self.now}; waited until the platform's clock read {moved['platform_now']}"
         moved = self.clocks.advance(delta)
         self.now = moved["now"]
         return f"now {self.now}; ran {', '.join(moved.get('ran') or []) or 'nothing'}"
+
+    def _next_step(self) -> str:
+        """What an advance waits for: the next step that is not an advance (progress display)."""
+        running = [r for r in self.records if r.status == "not run"]
+        following = [r for r in running[1:] if r.kind not in TIME_STEPS]
+        return (f"{field_name((following[0].section, following[0].index, following[0].kind))} (line {following[0].line})"
+                if following else "the end")
 
     def step_advance(self, duration) -> str:
         return self._advance(seconds(duration))
@@ -553,6 +602,11 @@ def _check_count(what: str, spec: dict, count: int, observed: list) -> None:
             raise CheckFailed(f"expected {spec['count']} {what}, found {count}", spec, observed)
     elif count < spec.get("at_least", 1):
         raise CheckFailed(f"expected at least {spec.get('at_least', 1)} {what}, found {count}", spec, observed)
+
+
+def _outcome_phones(scenario: Scenario) -> list[str]:
+    outcomes = scenario.given.get("outcomes", []) + [s["outcome"] for s in scenario.when if "outcome" in s]
+    return sorted({o["phone"] for o in outcomes})
 
 
 def run_scenario(scenario: Scenario, env: Environment) -> ScenarioResult:
