@@ -7,6 +7,7 @@ through `GET /_smsproof/callbacks`."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import json
 import time
@@ -118,6 +119,24 @@ class Outbox:
 
     def list(self, state: str | None = None) -> list[Callback]:
         return [c for c in self._callbacks if state in (None, c.state)]
+
+    def page(self, state: str | None, after: int, limit: int,
+             budget: int = 20_000) -> tuple[list[Callback], int | None]:
+        """Up to `limit` callbacks numbered above `after` (`cb_<number>`) in `state`, and the
+        number to continue after (None at the end); at most `budget` are examined."""
+        start = bisect.bisect_right(self._callbacks, after, key=lambda c: int(c.id[3:]))
+        found: list[Callback] = []
+        for callback in itertools.islice(self._callbacks, start, start + budget):
+            if state in (None, callback.state):
+                found.append(callback)
+                if len(found) == limit:
+                    break
+        else:
+            callback = None
+            if start + budget < len(self._callbacks):
+                callback = self._callbacks[start + budget - 1]
+        more = callback is not None and callback is not self._callbacks[-1]
+        return found, int(callback.id[3:]) if more else None
 
     def reset(self, provider: str | None = None, account: str | None = None) -> None:
         self._callbacks = [c for c in self._callbacks

@@ -67,6 +67,7 @@ class ProviderBackend:
 
     def __init__(self, network: Network) -> None:
         self.network = network
+        network.journal.on_evict.append(self.forget)
 
     # -- to implement -----------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -90,6 +91,10 @@ class ProviderBackend:
 
     def reset(self, account: str | None = None) -> None:
         """Forget the provider-side state (batches, messages) of one account or of all."""
+
+    def forget(self, messages: list[Message]) -> None:
+        """The journal's retention bound (`serve --max-messages`) evicted `messages`: drop the
+        provider-side state (batches, inbounds) kept only for them. By default, keep it."""
 
     def demo_account(self) -> tuple[str, dict]:
         """(account id, settings) of the demo account the server creates at start."""

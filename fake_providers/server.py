@@ -62,10 +62,24 @@ def freeze_survivors(phase: str, info: dict) -> None:
         gc.freeze()
 
 
+def positive_int(text: str) -> int:
+    """argparse type of `--max-messages`: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid count {value}: must be at least 1")
+    return value
+
+
 def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
-        log_level: str = "warning") -> None:
-    """Serve every provider fake and the control API on host:port until interrupted."""
+        log_level: str = "warning", max_messages: int | None = None) -> None:
+    """Serve every provider fake and the control API on host:port until interrupted; with
+    `max_messages`, the journal keeps that many messages (and as many entries), evicting the
+    oldest."""
     network = Network()
+    network.journal.max_records = max_messages
     app = create_app(network)
     demos = add_demo_accounts(network) if demo else {}
     sock = bind(host, port)
@@ -85,9 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8010)
     parser.add_argument("--no-demo", action="store_true", help="start without demo accounts")
+    parser.add_argument("--max-messages", type=positive_int, metavar="N",
+                        help="keep the newest N messages and N journal entries (default: all)")
     args = parser.parse_args(argv)
     try:
-        run(args.host, args.port, demo=not args.no_demo)
+        run(args.host, args.port, demo=not args.no_demo, max_messages=args.max_messages)
     except KeyboardInterrupt:
         pass
     except OSError as exc:

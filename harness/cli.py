@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from fake_providers import server as fake_server
 from harness import catalogue, report, servers
 from harness.exchanges import Unreachable
 from harness.scenario.loader import ScenarioError, files_sha256, load_paths
@@ -89,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8010)
     serve.add_argument("--no-demo", action="store_true", help="without the demo accounts (for `certify --fakes`)")
+    serve.add_argument("--max-messages", type=fake_server.positive_int, metavar="N",
+                       help="keep the newest N messages and N journal entries, evicting the oldest")
 
     platform = commands.add_parser("platform", help="run the reference platform")
     platform.add_argument("--host", default="127.0.0.1")
@@ -118,7 +121,7 @@ def serve(args) -> int:
         if args.command == "serve":
             from fake_providers.server import run
 
-            run(host=args.host, port=args.port, demo=not args.no_demo)
+            run(host=args.host, port=args.port, demo=not args.no_demo, max_messages=args.max_messages)
         else:
             from reference_platform.server import run
 
