@@ -28,6 +28,7 @@ STATUSES = ("Queued", "Dispatched", "Delivered", "Failed", "Expired", "Rejected"
             "Aborted", "Received")
 SCAN_BUDGET = 20_000  # records one page may examine (a filter no index answers pages short)
 BLOCK = 256  # journal entries compressed together
+RECIPIENT_BUCKETS = 1 << 16
 
 
 class RawBody:
@@ -117,7 +118,7 @@ class MessageFilter:
         """The message indexes that hold every match (the smallest is walked)."""
         keys: list[Hashable] = []
         if self.to is not None:
-            keys.append(("to", number_key(self.to)))
+            keys.append(recipient_bucket(self.to))
         if self.account is not None:
             keys.append(("pa", self.provider, self.account) if self.provider else ("a", self.account))
         elif self.provider is not None:
@@ -125,8 +126,15 @@ class MessageFilter:
         return keys
 
 
+def recipient_bucket(number: str) -> tuple[str, int]:
+    """The recipients' index is hashed into RECIPIENT_BUCKETS (a few bytes per message rather
+    than a dictionary entry per distinct number); a bucket's other numbers fail the filter."""
+    return ("to", hash(number_key(number)) % RECIPIENT_BUCKETS)
+
+
 class Ledger:
-    """Records numbered 1, 2, ... in arrival order, with indexes (key -> ascending numbers).
+    """Records numbered 1, 2, ... in arrival order, with indexes (key -> ascending numbers,
+    4-byte: a journal holds far fewer than 2**31 records).
 
     A removed record leaves a hole; the holes at the front are trimmed away (and the indexes
     with them) once they are half the store, so eviction costs O(1) amortised. Index numbers
@@ -184,7 +192,7 @@ class Ledger:
             if found is None:
                 index[key] = number
             elif type(found) is int:
-                index[key] = array("q", (found, number))
+                index[key] = array("i", (found, number))
             else:
                 found.append(number)
         if self.max_records is not None and self._live > self.max_records:
@@ -398,7 +406,7 @@ class Journal:
         message.seq = self._messages._next
         self._messages.add(message, (("p", message.provider),
                                      ("pa", message.provider, message.account),
-                                     ("a", message.account), ("to", number_key(message.recipient))))
+                                     ("a", message.account), recipient_bucket(message.recipient)))
         return message
 
     @property

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 from hypothesis import given, settings, strategies as st
 
 from fake_providers import journal as journal_module
-from fake_providers.journal import BLOCK, Journal, Ledger, Message, MessageFilter, RawBody
+from fake_providers.journal import (BLOCK, Journal, Ledger, Message, MessageFilter, RawBody,
+                                    recipient_bucket)
 
 T0 = datetime(2026, 1, 5, 10, tzinfo=timezone.utc)
 
@@ -59,7 +60,7 @@ def test_to_filter_walks_the_recipients_index_across_number_forms():
     for n in range(50):
         journal.add_message(message(n, to="+34600000001" if n % 10 == 0 else None))
     for form in ("0034600000001", "+34600000001", "34600000001"):
-        found, cursor = journal.messages_page(MessageFilter(to=form), 0, 100, budget=5)
+        found, cursor = journal.messages_page(MessageFilter(to=form), 0, 100, budget=20)
         assert [m.id for m in found] == ["m0", "m10", "m20", "m30", "m40"] and cursor is None
 
 
@@ -122,7 +123,7 @@ def test_retention_evicts_the_oldest_and_tells_who_listens():
     # the front is trimmed away, indexes with it: memory stays bounded
     assert len(journal._messages._items) < 3 * 4096
     assert len(journal._entries._blocks) < 3 * 4096 // BLOCK
-    assert journal._messages.index_size(("to", "34600000001")) <= 5
+    assert journal._messages.index_size(recipient_bucket("34600000001")) <= 5
     assert len(journal._messages._index) < 3 * 4096 + 10
 
 
