@@ -22,6 +22,9 @@ from .faults import Faults
 from .journal import Journal
 
 Signer = Callable[[bytes, datetime], dict]
+# Connections to platforms kept open: httpx keeps 20 by default, so a storm of 50 callbacks in
+# flight closed and reopened a connection for most of them (the STOP storm benchmark).
+KEEP_ALIVE = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class Outbox:
     def __init__(self, clock: Clock, journal: Journal, faults: Faults,
                  client_factory: Callable[[], httpx.AsyncClient] | None = None) -> None:
         self.clock, self.journal, self.faults = clock, journal, faults
-        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=10.0))
+        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=10.0, limits=KEEP_ALIVE))
         self._client: httpx.AsyncClient | None = None
         self._callbacks: list[Callback] = []
         self._ids = itertools.count(1)
@@ -121,7 +124,7 @@ class Outbox:
         return [c for c in self._callbacks if state in (None, c.state)]
 
     def page(self, state: str | None, after: int, limit: int,
-             budget: int = 20_000) -> tuple[list[Callback], int | None]:
+             budget: int = 10_000) -> tuple[list[Callback], int | None]:
         """Up to `limit` callbacks numbered above `after` (`cb_<number>`) in `state`, and the
         number to continue after (None at the end); at most `budget` are examined."""
         start = bisect.bisect_right(self._callbacks, after, key=lambda c: int(c.id[3:]))

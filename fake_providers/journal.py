@@ -26,7 +26,7 @@ from .phones import number_key, same_number
 KINDS = ("mt_request", "mo", "dlr", "callback_attempt")
 STATUSES = ("Queued", "Dispatched", "Delivered", "Failed", "Expired", "Rejected", "Bounced",
             "Aborted", "Received")
-SCAN_BUDGET = 20_000  # records one page may examine (a filter no index answers pages short)
+SCAN_BUDGET = 10_000  # records one page may examine (a filter no index answers pages short)
 BLOCK = 256  # journal entries compressed together
 RECIPIENT_BUCKETS = 1 << 16
 

@@ -4,7 +4,6 @@ from datetime import datetime, timezone
 
 from hypothesis import given, settings, strategies as st
 
-from fake_providers import journal as journal_module
 from fake_providers.journal import (BLOCK, Journal, Ledger, Message, MessageFilter, RawBody,
                                     recipient_bucket)
 
@@ -135,6 +134,3 @@ def test_ledger_numbers_stay_valid_cursors_through_compaction():
     assert found == list(range(19_990, 19_995)) and cursor == 19_995
     assert ledger.page(cursor, 100)[0] == list(range(19_995, 20_000))
 
-
-def test_scan_budget_is_what_the_control_api_uses():
-    assert journal_module.SCAN_BUDGET <= 50_000
