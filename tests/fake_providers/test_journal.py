@@ -2,7 +2,10 @@
 page, compressed entries that read back as written, holes left by resets, and retention."""
 from datetime import datetime, timezone
 
+import pytest
 from hypothesis import given, settings, strategies as st
+
+from harness.cli import _parser
 
 from fake_providers.journal import (BLOCK, Journal, Ledger, Message, MessageFilter, RawBody,
                                     recipient_bucket)
@@ -134,3 +137,25 @@ def test_ledger_numbers_stay_valid_cursors_through_compaction():
     assert found == list(range(19_990, 19_995)) and cursor == 19_995
     assert ledger.page(cursor, 100)[0] == list(range(19_995, 20_000))
 
+
+
+@pytest.mark.anyio
+async def test_retention_through_the_app_forgets_the_evicted_sinch_batches(client, network):
+    network.journal.max_records = 2
+    await client.put("/_smsproof/accounts/sinch/SP1", json={"api_token": "T"})
+    auth = {"Authorization": "Bearer T"}
+    ids = [(await client.post("/xms/v1/SP1/batches", headers=auth, json={
+        "to": [f"+3460000000{n}"], "from": "Shop", "body": f"n{n}"})).json()["id"] for n in range(3)]
+    listed = (await client.get("/_smsproof/messages")).json()
+    assert [m["batch_id"] for m in listed["messages"]] == ids[1:]
+    assert (await client.get(f"/xms/v1/SP1/batches/{ids[0]}", headers=auth)).status_code == 404
+    assert (await client.get(f"/xms/v1/SP1/batches/{ids[2]}", headers=auth)).status_code == 200
+
+
+def test_serve_takes_a_positive_max_messages(capsys):
+    assert _parser().parse_args(["serve", "--max-messages", "100000"]).max_messages == 100_000
+    assert _parser().parse_args(["serve"]).max_messages is None
+    for bad in ("0", "-5", "many"):
+        with pytest.raises(SystemExit):
+            _parser().parse_args(["serve", "--max-messages", bad])
+    assert "--max-messages" in capsys.readouterr().err
