@@ -129,7 +129,7 @@ class Outbox:
         number to continue after (None at the end); at most `budget` are examined."""
         start = bisect.bisect_right(self._callbacks, after, key=lambda c: int(c.id[3:]))
         found: list[Callback] = []
-        for callback in itertools.islice(self._callbacks, start, start + budget):
+        for callback in self._callbacks[start:start + budget]:  # a slice: islice walks to start
             if state in (None, callback.state):
                 found.append(callback)
                 if len(found) == limit:

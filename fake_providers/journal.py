@@ -17,7 +17,6 @@ from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from typing import Any, Callable, Hashable, Iterator
 
 from .clock import iso_millis
@@ -240,8 +239,8 @@ class Ledger:
         else:
             found = self._index.get(key)
             found = () if found is None else (found,) if type(found) is int else found
-            start = bisect_right(found, after)
-            numbers, remaining = islice(found, start, None), len(found) - start
+            start = bisect_right(found, after)  # then by position: islice would walk to start
+            numbers, remaining = map(found.__getitem__, range(start, len(found))), len(found) - start
         records, examined = [], 0
         for number in numbers:
             examined += 1
