@@ -94,8 +94,12 @@ async def storm(fakes_url: str, platform_url: str, args) -> None:
         async def handset() -> None:
             for phone in queue:
                 started = time.perf_counter()
-                answer = await client.post(f"{fakes_url}/_smsproof/inbound", json={
-                    "provider": args.provider, "from": phone, "to": LONG_CODE, "body": "STOP"})
+                try:
+                    answer = await client.post(f"{fakes_url}/_smsproof/inbound", json={
+                        "provider": args.provider, "from": phone, "to": LONG_CODE, "body": "STOP"})
+                except httpx.TransportError as exc:  # counted, and the storm goes on
+                    failures.append(f"{phone}: {type(exc).__name__} {exc}")
+                    continue
                 latencies.append(time.perf_counter() - started)
                 if answer.status_code != 201 or answer.json()["callback"]["state"] != "delivered":
                     failures.append(f"{phone}: {answer.status_code} {answer.text[:200]}")

@@ -389,16 +389,18 @@ class Journal:
     def __init__(self, max_records: int | None = None) -> None:
         self._entries = JournalEntries(max_records)
         self._messages = Ledger(max_records)
+        self._entry_keys: dict[tuple, tuple] = {}  # (provider, account, kind) -> its index keys
 
     # -- writing ------------------------------------------------------------------------------
     def record(self, provider: str, account: str | None, kind: str, at: datetime,
                **data: Any) -> int:
         fields = {k: _storable(v) for k, v in data.items()}
         record = (self._entries._next, provider, account, kind, iso_millis(at), fields)
-        keys = (("e", provider, None, None), ("e", provider, account, None),
-                ("e", None, account, None), ("e", None, None, kind),
-                ("e", provider, None, kind), ("e", provider, account, kind),
-                ("e", None, account, kind))
+        keys = self._entry_keys.get((provider, account, kind))
+        if keys is None:
+            keys = self._entry_keys[(provider, account, kind)] = tuple(dict.fromkeys(
+                ("e", p, a, k) for p in (provider, None) for a in (account, None)
+                for k in (kind, None) if (p, a, k) != (None, None, None)))
         return self._entries.add(record, keys)
 
     def add_message(self, message: Message) -> Message:

@@ -159,3 +159,13 @@ def test_serve_takes_a_positive_max_messages(capsys):
         with pytest.raises(SystemExit):
             _parser().parse_args(["serve", "--max-messages", bad])
     assert "--max-messages" in capsys.readouterr().err
+
+
+def test_an_entry_without_account_is_listed_once_in_every_index():
+    journal = Journal()
+    journal.record("sinch", None, "mt_request", T0, endpoint="oauth_token")
+    journal.record("sinch", "SP1", "mt_request", T0, endpoint="send")
+    for scope in ({}, {"provider": "sinch"}, {"kind": "mt_request"},
+                  {"provider": "sinch", "kind": "mt_request"}):
+        found, cursor = journal.entries_page(0, 10, **scope)
+        assert [e["endpoint"] for e in found] == ["oauth_token", "send"] and cursor is None
