@@ -22,6 +22,7 @@ from .network import Network
 
 
 PAGE_LIMIT, MAX_PAGE_LIMIT = 1000, 10_000  # items per page of a listing: default, most
+NEAREST_AMONG = 100_000  # the newest messages a failed verify ranks for the nearest ones
 YIELD_EVERY = 5_000  # messages a whole-journal count examines between turns of the event loop
 MAX_ADVANCE_SECONDS = 10 * 366 * 86400  # a bound far beyond any test, far below datetime's range
 # Where the clock may be: due events (delays, validity periods) stay inside datetime's range.
@@ -139,7 +140,7 @@ def routes(network: Network) -> list[Route]:
 
     async def verify(request: Request) -> Response:
         """Counts every match: the narrowest index is walked, pausing for other requests every
-        YIELD_EVERY messages; on a mismatch, the nearest of all messages (as long a walk)."""
+        YIELD_EVERY messages; on a mismatch, the nearest among the newest NEAREST_AMONG."""
         body = await json_body(request)
         criteria = message_filter(body)
         expected = body.get("count", 1)
@@ -153,7 +154,7 @@ def routes(network: Network) -> list[Route]:
         nearest: list[dict] = []
         if count != expected:
             ranked: list[tuple[int, int, object]] = []  # a bounded heap of (-misses, -seq, m)
-            for seen, message in enumerate(network.journal.candidates(MessageFilter()), 1):
+            for seen, message in enumerate(network.journal.newest(NEAREST_AMONG), 1):
                 item = (-criteria.misses(message), -message.seq, message)
                 if len(ranked) < 5:
                     heapq.heappush(ranked, item)

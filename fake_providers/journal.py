@@ -17,7 +17,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Hashable, Iterator
+from typing import Any, Callable, Hashable, Iterator, Sequence
 
 from .clock import iso_millis
 from .phones import number_key, same_number
@@ -213,12 +213,12 @@ class Ledger:
         if self._live == 0:
             self._clear()
 
-    def numbers(self, key: Hashable | None = None) -> Iterator[int]:
+    def numbers(self, key: Hashable | None = None) -> Sequence[int]:
         """The numbers of one index (every number when `key` is None), ascending."""
         if key is None:
-            return iter(range(self._base + self._head, self._next))
+            return range(self._base + self._head, self._next)
         found = self._index.get(key)
-        return iter(() if found is None else (found,) if type(found) is int else found)
+        return () if found is None else (found,) if type(found) is int else found
 
     def __iter__(self) -> Iterator[Any]:
         return (r for r in map(self.get, self.numbers()) if r is not None)
@@ -455,12 +455,14 @@ class Journal:
         return (m for m in map(ledger.get, ledger.numbers(self._narrowest(criteria)))
                 if m is not None)
 
+    def newest(self, count: int) -> Iterator[Message]:
+        """The newest `count` messages (fewer when fewer are kept), oldest first."""
+        ledger = self._messages
+        numbers = ledger.numbers()
+        return (m for m in map(ledger.get, numbers[-count:]) if m is not None)
+
     def find(self, criteria: MessageFilter) -> list[Message]:
         return [m for m in self.candidates(criteria) if criteria.matches(m)]
-
-    def nearest(self, criteria: MessageFilter, limit: int = 5) -> list[Message]:
-        ranked = sorted(self._messages, key=criteria.misses)
-        return ranked[:limit]
 
     def _narrowest(self, criteria: MessageFilter) -> Hashable | None:
         keys = criteria.index_keys()

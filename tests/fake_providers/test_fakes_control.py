@@ -295,3 +295,11 @@ def test_openapi_document_lists_every_control_route(app):
                   for p in document["paths"]}
     served = {r.path for r in control.routes(app.state.network)}
     assert served == documented
+
+
+async def test_verify_ranks_the_nearest_among_the_newest_messages_only(client, network, monkeypatch):
+    monkeypatch.setattr(control, "NEAREST_AMONG", 3)
+    for n in range(6):
+        add_message(network, id=f"m{n}", body="Your code is 1234" if n == 0 else "unrelated")
+    verdict = (await client.post("/_smsproof/messages/verify", json={"body": "code 1234", "count": 1})).json()
+    assert [m["id"] for m in verdict["nearest"]] == ["m3", "m4", "m5"]
