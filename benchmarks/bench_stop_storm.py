@@ -66,7 +66,8 @@ def ok(response: httpx.Response) -> dict:
 
 
 async def storm(fakes_url: str, platform_url: str, args) -> None:
-    limits = httpx.Limits(max_connections=args.concurrency + 4)
+    # idle connections dropped before uvicorn closes them (5 s): no keep-alive race
+    limits = httpx.Limits(max_connections=args.concurrency + 4, keepalive_expiry=2)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         await wait_up(client, f"{fakes_url}/_smsproof/health")
         await wait_up(client, f"{platform_url}/driver/v1/capabilities")
