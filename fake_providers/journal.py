@@ -351,17 +351,10 @@ class JournalEntries(Ledger):
         return blocks * BLOCK
 
 
-def _storable(value: Any) -> Any:
-    """An entry value as marshal keeps it: a RawBody as a (raw, content type) tuple (JSON
-    values have no tuples)."""
-    if isinstance(value, RawBody):
-        return (value.raw, value.content_type)
-    return value
-
-
 def _marshalled(records: list[tuple]) -> bytes:
-    """A block's bytes; a field marshal refuses (not JSON-like, or nested past marshal's
-    depth) is kept as a note saying so."""
+    """A block's bytes. Fields are JSON-like values and bodies as (raw, content type) tuples
+    (JSON has no tuples); a RawBody becomes such a tuple, and a field marshal still refuses
+    (not JSON-like, or nested past marshal's depth) is kept as a note saying so."""
     try:
         return marshal.dumps(records)
     except ValueError:
@@ -370,6 +363,8 @@ def _marshalled(records: list[tuple]) -> bytes:
     for record in records:
         fields = {}
         for name, value in record[5].items():
+            if isinstance(value, RawBody):
+                value = (value.raw, value.content_type)
             try:
                 marshal.dumps(value)
             except ValueError as exc:
@@ -380,7 +375,9 @@ def _marshalled(records: list[tuple]) -> bytes:
 
 
 def _readable(value: Any) -> Any:
-    return RawBody(*value).decoded() if type(value) is tuple else value
+    if type(value) is tuple:
+        return RawBody(*value).decoded()
+    return value.decoded() if isinstance(value, RawBody) else value
 
 
 class Journal:
@@ -394,8 +391,9 @@ class Journal:
     # -- writing ------------------------------------------------------------------------------
     def record(self, provider: str, account: str | None, kind: str, at: datetime,
                **data: Any) -> int:
-        fields = {k: _storable(v) for k, v in data.items()}
-        record = (self._entries._next, provider, account, kind, iso_millis(at), fields)
+        """Journal an entry; `data` are JSON-like values, bodies as RawBody or as (raw bytes,
+        content type) tuples (the send path's, cheaper)."""
+        record = (self._entries._next, provider, account, kind, iso_millis(at), data)
         keys = self._entry_keys.get((provider, account, kind))
         if keys is None:
             keys = self._entry_keys[(provider, account, kind)] = tuple(dict.fromkeys(

@@ -25,7 +25,7 @@ from .callbacks import Callback, RetryPolicy, Signer
 from .encoding import SegmentedText, segment
 from .handsets import Outcome
 from .ids import new_ulid
-from .journal import Message, RawBody
+from .journal import Message
 from .network import Network
 
 log = logging.getLogger("fake_providers")
@@ -191,9 +191,9 @@ class ProviderBackend:
             "endpoint": name, "method": request.method, "path": request.scope["path"],
             "query": request.scope["query_string"].decode("latin-1"),
             "status": response.status_code if response else None,
-            "request_body": RawBody(raw, request.headers.get("content-type")),
-            "response_body": RawBody(getattr(response, "body", b""),
-                                     response.media_type if response else None),
+            "request_body": (raw, request.headers.get("content-type")),
+            "response_body": (getattr(response, "body", b""),
+                              response.media_type if response else None),
         }
         if note:
             entry["note"] = note
