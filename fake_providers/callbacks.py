@@ -7,6 +7,7 @@ through `GET /_smsproof/callbacks`."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import json
 import time
@@ -21,6 +22,9 @@ from .faults import Faults
 from .journal import Journal
 
 Signer = Callable[[bytes, datetime], dict]
+# Connections to platforms kept open: httpx keeps 20 by default, so a storm of 50 callbacks in
+# flight closed and reopened a connection for most of them (the STOP storm benchmark).
+KEEP_ALIVE = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 def is_2xx(status: int) -> bool:
@@ -81,7 +85,7 @@ class Outbox:
     def __init__(self, clock: Clock, journal: Journal, faults: Faults,
                  client_factory: Callable[[], httpx.AsyncClient] | None = None) -> None:
         self.clock, self.journal, self.faults = clock, journal, faults
-        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=10.0))
+        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=10.0, limits=KEEP_ALIVE))
         self._client: httpx.AsyncClient | None = None
         self._callbacks: list[Callback] = []
         self._ids = itertools.count(1)
@@ -132,6 +136,24 @@ class Outbox:
 
     def list(self, state: str | None = None) -> list[Callback]:
         return [c for c in self._callbacks if state in (None, c.state)]
+
+    def page(self, state: str | None, after: int, limit: int,
+             budget: int = 10_000) -> tuple[list[Callback], int | None]:
+        """Up to `limit` callbacks numbered above `after` (`cb_<number>`) in `state`, and the
+        number to continue after (None at the end); at most `budget` are examined."""
+        start = bisect.bisect_right(self._callbacks, after, key=lambda c: int(c.id[3:]))
+        found: list[Callback] = []
+        for callback in self._callbacks[start:start + budget]:  # a slice: islice walks to start
+            if state in (None, callback.state):
+                found.append(callback)
+                if len(found) == limit:
+                    break
+        else:
+            callback = None
+            if start + budget < len(self._callbacks):
+                callback = self._callbacks[start + budget - 1]
+        more = callback is not None and callback is not self._callbacks[-1]
+        return found, int(callback.id[3:]) if more else None
 
     def reset(self, provider: str | None = None, account: str | None = None) -> None:
         self._callbacks = [c for c in self._callbacks

@@ -3,6 +3,8 @@ openapi/control.yaml): the providers' dashboards (accounts), the traffic (messag
 callbacks), the handset side (inbound messages, delivery outcomes), faults and the clock."""
 from __future__ import annotations
 
+import asyncio
+import heapq
 import json
 from datetime import datetime, timedelta, timezone
 from importlib.resources import files
@@ -20,10 +22,12 @@ from .journal import KINDS, MessageFilter
 from .network import Network
 
 
+PAGE_LIMIT, MAX_PAGE_LIMIT = 1000, 10_000  # items per page of a listing: default, most
+NEAREST_AMONG = 100_000  # the newest messages a failed verify ranks for the nearest ones
+YIELD_EVERY = 5_000  # messages a whole-journal count examines between turns of the event loop
 MAX_ADVANCE_SECONDS = 10 * 366 * 86400  # a bound far beyond any test, far below datetime's range
 # Where the clock may be: due events (delays, validity periods) stay inside datetime's range.
 CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
-DEFAULT_PAGE, MAX_PAGE = 1000, 10000  # messages per page of GET /messages
 OPENAPI = files(__package__).joinpath("openapi/control.yaml")
 
 
@@ -69,16 +73,23 @@ def message_filter(source: dict) -> MessageFilter:
                          status=source.get("status") or None)
 
 
-def page_of(params) -> tuple[int, int]:
-    """(offset, limit) of `?limit=N&cursor=C`; the cursor is opaque to clients."""
-    try:
-        limit = int(params.get("limit") or DEFAULT_PAGE)
-        offset = int(params.get("cursor") or 0)
-    except ValueError:
-        raise ControlError(422, "invalid_filter", "limit and cursor must come from the API") from None
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ControlError(422, "invalid_filter", f"limit must be from 1 to {MAX_PAGE}")
-    return offset, limit
+def paging(request: Request) -> tuple[int, int]:
+    """(the number to continue after, limit) from `?cursor=&limit=`; a cursor is opaque to
+    clients: the `next_cursor` of the previous page."""
+    cursor, limit = request.query_params.get("cursor") or "0", request.query_params.get("limit")
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+        raise ControlError(422, "invalid_cursor",
+                           f"cursor {cursor[:40]!r} is not a next_cursor of this listing")
+    if limit is None or limit == "":
+        return int(cursor), PAGE_LIMIT
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit[:6]) <= MAX_PAGE_LIMIT):
+        raise ControlError(422, "invalid_limit",
+                           f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}")
+    return int(cursor), int(limit)
+
+
+def page_body(key: str, items: list, cursor: int | None) -> dict:
+    return {key: items, "next_cursor": None if cursor is None else str(cursor)}
 
 
 def routes(network: Network) -> list[Route]:
@@ -131,36 +142,55 @@ def routes(network: Network) -> list[Route]:
         return Response(status_code=204)
 
     async def messages(request: Request) -> Response:
-        offset, limit = page_of(request.query_params)
-        found = network.journal.find(message_filter(dict(request.query_params)))
-        more = len(found) > offset + limit
-        return JSONResponse({"messages": [m.to_dict() for m in found[offset:offset + limit]],
-                             "next_cursor": str(offset + limit) if more else None})
+        after, limit = paging(request)
+        criteria = message_filter(dict(request.query_params))
+        found, cursor = network.journal.messages_page(criteria, after, limit)
+        return JSONResponse(page_body("messages", [m.to_dict() for m in found], cursor))
 
     async def verify(request: Request) -> Response:
+        """Counts every match: the narrowest index is walked, pausing for other requests every
+        YIELD_EVERY messages; on a mismatch, the nearest among the newest NEAREST_AMONG."""
         body = await json_body(request)
         criteria = message_filter(body)
         expected = body.get("count", 1)
-        if not isinstance(expected, int) or expected < 0:
+        if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
             return error(422, "invalid_count", "count must be a non-negative integer")
-        found = network.journal.find(criteria)
-        ok = len(found) == expected
-        nearest = [] if ok else [m.to_dict() for m in network.journal.nearest(criteria)]
-        return JSONResponse({"ok": ok, "count": len(found), "nearest": nearest})
+        count = 0
+        for seen, message in enumerate(network.journal.candidates(criteria), 1):
+            count += criteria.matches(message)
+            if seen % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        nearest: list[dict] = []
+        if count != expected:
+            ranked: list[tuple[int, int, object]] = []  # a bounded heap of (-misses, -seq, m)
+            for seen, message in enumerate(network.journal.newest(NEAREST_AMONG), 1):
+                item = (-criteria.misses(message), -message.seq, message)
+                if len(ranked) < 5:
+                    heapq.heappush(ranked, item)
+                elif item > ranked[0]:
+                    heapq.heapreplace(ranked, item)
+                if seen % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            nearest = [m.to_dict() for _, _, m in sorted(ranked, reverse=True)]
+        return JSONResponse({"ok": count == expected, "count": count, "nearest": nearest})
 
     async def journal(request: Request) -> Response:
+        after, limit = paging(request)
         kind = request.query_params.get("kind") or None
         if kind not in (None, *KINDS):
             return error(422, "invalid_filter", f"kind must be one of {list(KINDS)}")
-        entries = network.journal.query(request.query_params.get("provider") or None,
-                                        request.query_params.get("account") or None, kind)
-        return JSONResponse({"entries": entries})
+        entries, cursor = network.journal.entries_page(
+            after, limit, request.query_params.get("provider") or None,
+            request.query_params.get("account") or None, kind)
+        return JSONResponse(page_body("entries", entries, cursor))
 
     async def callbacks(request: Request) -> Response:
+        after, limit = paging(request)
         state = request.query_params.get("state") or None
         if state not in (None, "pending", "delivered", "failed"):
             return error(422, "invalid_filter", "state must be pending, delivered or failed")
-        return JSONResponse({"callbacks": [c.to_dict() for c in network.outbox.list(state)]})
+        found, cursor = network.outbox.page(state, after, limit)
+        return JSONResponse(page_body("callbacks", [c.to_dict() for c in found], cursor))
 
     async def inbound(request: Request) -> Response:
         body = await json_body(request)

@@ -1,21 +1,33 @@
 """Everything that crossed the wire, per provider and account: the API requests, the messages
 (MT and MO, with their encoding, segment count and current status) and the delivery reports and
 callback attempts the fakes emitted. Tests query it through the control API; resetting one
-account leaves the others alone, so parallel tests do not see each other."""
+account leaves the others alone, so parallel tests do not see each other.
+
+Built to hold a million sends: records are numbered in arrival order (the number is the paging
+cursor), listed a page at a time from indexes on what listings filter by, and a page examines at
+most `SCAN_BUDGET` records, so no read holds up the sends being served. Journal entries are
+written once and never change, so they are kept compressed, `BLOCK` at a time; messages change
+status, so they stay objects. An optional retention bound evicts the oldest records."""
 from __future__ import annotations
 
-import itertools
 import json
-from dataclasses import dataclass, field
+import marshal
+import zlib
+from array import array
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Hashable, Iterator, Sequence
 
 from .clock import iso_millis
-from .phones import same_number
+from .phones import number_key, same_number
 
 KINDS = ("mt_request", "mo", "dlr", "callback_attempt")
 STATUSES = ("Queued", "Dispatched", "Delivered", "Failed", "Expired", "Rejected", "Bounced",
             "Aborted", "Received")
+SCAN_BUDGET = 10_000  # records one page may examine (a filter no index answers pages short)
+BLOCK = 256  # journal entries compressed together
+RECIPIENT_BUCKETS = 1 << 16
 
 
 class RawBody:
@@ -54,6 +66,7 @@ class Message:
     status_at: datetime
     provider_message_id: str | None = None
     batch_id: str | None = None
+    seq: int = 0  # its place in the journal (set when journaled)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "provider": self.provider, "account": self.account,
@@ -89,53 +102,417 @@ class MessageFilter:
         ]
         return checks.count(False)
 
+    def matches(self, m: Message) -> bool:
+        """`misses(m) == 0`, stopping at the first miss (the listings' per-record test)."""
+        return ((self.provider is None or m.provider == self.provider)
+                and (self.account is None or m.account == self.account)
+                and (self.direction is None or m.direction == self.direction)
+                and (self.to is None or same_number(m.recipient, self.to))
+                and (self.sender is None or same_number(m.sender, self.sender))
+                and (self.since is None or m.created_at >= self.since)
+                and (self.body is None or self.body in m.body)
+                and (self.status is None or m.status.casefold() == self.status.casefold()))
 
-@dataclass
+    def index_keys(self) -> list[Hashable]:
+        """The message indexes that hold every match (the smallest is walked)."""
+        keys: list[Hashable] = []
+        if self.to is not None:
+            keys.append(recipient_bucket(self.to))
+        if self.account is not None:
+            keys.append(("pa", self.provider, self.account) if self.provider else ("a", self.account))
+        elif self.provider is not None:
+            keys.append(("p", self.provider))
+        return keys
+
+
+def recipient_bucket(number: str) -> tuple[str, int]:
+    """The recipients' index is hashed into RECIPIENT_BUCKETS (a few bytes per message rather
+    than a dictionary entry per distinct number); a bucket's other numbers fail the filter."""
+    return ("to", hash(number_key(number)) % RECIPIENT_BUCKETS)
+
+
+class Ledger:
+    """Records numbered 1, 2, ... in arrival order, with indexes (key -> ascending numbers,
+    4-byte: a journal holds far fewer than 2**31 records).
+
+    A removed record leaves a hole; the holes at the front are trimmed away (and the indexes
+    with them) once they are half the store, so eviction costs O(1) amortised. Index numbers
+    of removed records are skipped when read."""
+
+    def __init__(self, max_records: int | None = None) -> None:
+        self.max_records = max_records
+        self.on_evict: list[Callable[[list], None]] = []
+        self._clear()
+
+    def _clear(self) -> None:
+        self._items: list = []  # the record at number base + position, None once removed
+        self._base = getattr(self, "_next", 1)
+        self._next = self._base
+        self._head = 0  # positions before it are all removed
+        self._live = 0
+        self._index: dict[Hashable, Any] = {}  # key -> number (one) or array of numbers
+
+    def __len__(self) -> int:
+        return self._live
+
+    # -- storage (JournalEntries keeps its records compressed) -------------------------------
+    def _store(self, record: Any) -> None:
+        self._items.append(record)
+
+    def _load(self, position: int) -> Any:
+        return self._items[position]
+
+    def _present(self, position: int) -> bool:
+        return self._items[position] is not None
+
+    def _drop(self, position: int) -> None:
+        self._items[position] = None
+
+    def _size(self) -> int:
+        return len(self._items)
+
+    def _passed(self, old: int, head: int) -> None:
+        """Every position before `head` (before `old`, already) is removed: storage may free."""
+
+    def _trim(self, count: int) -> int:
+        """Forget the first `count` positions (all removed); returns how many went."""
+        del self._items[:count]
+        return count
+
+    # -- records ---------------------------------------------------------------------------
+    def add(self, record: Any, keys: tuple[Hashable, ...]) -> int:
+        number = self._next
+        self._next += 1
+        self._store(record)
+        self._live += 1
+        index = self._index
+        for key in keys:
+            found = index.get(key)
+            if found is None:
+                index[key] = number
+            elif type(found) is int:
+                index[key] = array("i", (found, number))
+            else:
+                found.append(number)
+        if self.max_records is not None and self._live > self.max_records:
+            self._evict(self._live - self.max_records)
+        return number
+
+    def get(self, number: int) -> Any:
+        position = number - self._base
+        if position < 0 or number >= self._next:
+            return None
+        return self._load(position)
+
+    def remove(self, numbers: list[int]) -> None:
+        for number in numbers:
+            position = number - self._base
+            if 0 <= position and number < self._next and self._present(position):
+                self._drop(position)
+                self._live -= 1
+        if self._live == 0:
+            self._clear()
+
+    def numbers(self, key: Hashable | None = None) -> Sequence[int]:
+        """The numbers of one index (every number when `key` is None), ascending."""
+        if key is None:
+            return range(self._base + self._head, self._next)
+        found = self._index.get(key)
+        return () if found is None else (found,) if type(found) is int else found
+
+    def __iter__(self) -> Iterator[Any]:
+        return (r for r in map(self.get, self.numbers()) if r is not None)
+
+    def index_size(self, key: Hashable) -> int:
+        found = self._index.get(key)
+        return 0 if found is None else 1 if type(found) is int else len(found)
+
+    def page(self, after: int, limit: int, key: Hashable | None = None,
+             match: Callable[[Any], bool] | None = None,
+             budget: int = SCAN_BUDGET) -> tuple[list, int | None]:
+        """Up to `limit` records numbered above `after` (in `key`'s index, passing `match`),
+        and the number to continue after (None when nothing is left). At most `budget`
+        numbers are examined, so a page may come back short while the cursor goes on."""
+        if key is None:
+            numbers: Any = range(max(after + 1, self._base + self._head), self._next)
+            remaining = len(numbers)
+        else:
+            found = self._index.get(key)
+            found = () if found is None else (found,) if type(found) is int else found
+            start = bisect_right(found, after)  # then by position: islice would walk to start
+            numbers, remaining = map(found.__getitem__, range(start, len(found))), len(found) - start
+        records, examined = [], 0
+        for number in numbers:
+            examined += 1
+            record = self.get(number)
+            if record is not None and (match is None or match(record)):
+                records.append(record)
+                if len(records) == limit:
+                    return records, number if examined < remaining else None
+            if examined == budget:
+                return records, number if examined < remaining else None
+        return records, None
+
+    # -- retention ---------------------------------------------------------------------------
+    def _evict(self, count: int) -> None:
+        evicted = []
+        position = self._head
+        while count and position < self._size():
+            if self._present(position):
+                if self.on_evict:
+                    evicted.append(self._load(position))
+                self._drop(position)
+                self._live -= 1
+                count -= 1
+            position += 1
+        self._passed(self._head, position)
+        self._head = position
+        for hook in self.on_evict:
+            hook(evicted)
+        if self._head > 4096 and self._head * 2 > self._next - self._base:
+            self._compact()
+
+    def _compact(self) -> None:
+        gone = self._trim(self._head)
+        self._base += gone
+        self._head -= gone
+        base = self._base
+        for key, found in list(self._index.items()):
+            if type(found) is int:
+                if found < base:
+                    del self._index[key]
+            else:
+                del found[:bisect_left(found, base)]
+                if not found:
+                    del self._index[key]
+
+
+class JournalEntries(Ledger):
+    """Journal entries, compressed `BLOCK` at a time once a block is full; the blocks read
+    last stay decoded for the next page."""
+
+    def _clear(self) -> None:
+        super()._clear()
+        self._blocks: list[bytes | None] = []  # compressed, None once all removed
+        self._open: list[tuple] = []  # the block being filled
+        self._alive = bytearray()  # per position
+        self._decoded: dict[int, list] = {}  # block -> records, the last few read
+
+    def _store(self, record: tuple) -> None:
+        self._open.append(record)
+        self._alive.append(1)
+        if len(self._open) == BLOCK:
+            self._blocks.append(zlib.compress(_marshalled(self._open), 1))
+            self._open = []
+
+    def _size(self) -> int:
+        return len(self._alive)
+
+    def _load(self, position: int) -> Any:
+        if not self._alive[position]:
+            return None
+        block, offset = divmod(position, BLOCK)
+        if block == len(self._blocks):
+            return self._open[offset]
+        records = self._decoded.get(block)
+        if records is None:
+            records = marshal.loads(zlib.decompress(self._blocks[block]))
+            if len(self._decoded) >= 4:
+                self._decoded.pop(next(iter(self._decoded)))
+            self._decoded[block] = records
+        return records[offset]
+
+    def _present(self, position: int) -> bool:
+        return bool(self._alive[position])
+
+    def _drop(self, position: int) -> None:
+        self._alive[position] = 0
+
+    def remove(self, numbers: list[int]) -> None:
+        super().remove(numbers)
+        for block in {(n - self._base) // BLOCK for n in numbers}:
+            self._free_if_empty(block)
+
+    def _passed(self, old: int, head: int) -> None:
+        for block in range(old // BLOCK, min(head // BLOCK, len(self._blocks))):
+            self._blocks[block] = None
+            self._decoded.pop(block, None)
+
+    def _free_if_empty(self, block: int) -> None:
+        if 0 <= block < len(self._blocks) and not any(self._alive[block * BLOCK:(block + 1) * BLOCK]):
+            self._blocks[block] = None
+            self._decoded.pop(block, None)
+
+    def _trim(self, count: int) -> int:
+        blocks = min(count // BLOCK, len(self._blocks))
+        del self._blocks[:blocks]
+        del self._alive[:blocks * BLOCK]
+        self._decoded.clear()
+        return blocks * BLOCK
+
+
+def _marshalled(records: list[tuple]) -> bytes:
+    """A block's bytes. Fields are JSON-like values and bodies as (raw, content type) tuples
+    (JSON has no tuples); a RawBody becomes such a tuple, and a field marshal still refuses
+    (not JSON-like, or nested past marshal's depth) is kept as a note saying so."""
+    try:
+        return marshal.dumps(records)
+    except ValueError:
+        pass
+    kept = []
+    for record in records:
+        fields = {}
+        for name, value in record[5].items():
+            if isinstance(value, RawBody):
+                value = (value.raw, value.content_type)
+            try:
+                marshal.dumps(value)
+            except ValueError as exc:
+                value = f"not storable in the journal: {exc}"
+            fields[name] = value
+        kept.append(record[:5] + (fields,))
+    return marshal.dumps(kept)
+
+
+def _readable(value: Any) -> Any:
+    if type(value) is tuple:
+        return RawBody(*value).decoded()
+    return value.decoded() if isinstance(value, RawBody) else value
+
+
 class Journal:
-    entries: list[dict] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    _ids: Any = field(default_factory=lambda: itertools.count(1), repr=False)
-    # Called with ("entry", entry) or ("message", message) after each record: the live inbox
-    # and `serve --log` watch the traffic without polling. A listener must be quick and not raise.
-    listeners: list[Callable[[str, Any], None]] = field(default_factory=list, repr=False)
+    """The messages and the journal entries, each a ledger (see the module docstring)."""
+
+    def __init__(self, max_records: int | None = None) -> None:
+        self._entries = JournalEntries(max_records)
+        self._messages = Ledger(max_records)
+        self._entry_keys: dict[tuple, tuple] = {}  # (provider, account, kind) -> its index keys
+        # Called with ("entry", entry dict) or ("message", message) after each record: the live
+        # inbox and `serve --log` watch the traffic without polling. A listener must be quick and
+        # not raise.
+        self.listeners: list[Callable[[str, Any], None]] = []
 
     def publish(self, kind: str, item: Any) -> None:
         for listener in self.listeners:
             listener(kind, item)
 
+    # -- writing ------------------------------------------------------------------------------
     def record(self, provider: str, account: str | None, kind: str, at: datetime,
-               **data: Any) -> dict:
-        entry = {"id": next(self._ids), "provider": provider, "account": account, "kind": kind,
-                 "at": iso_millis(at), **data}
-        self.entries.append(entry)
+               **data: Any) -> int:
+        """Journal an entry; `data` are JSON-like values, bodies as RawBody or as (raw bytes,
+        content type) tuples (the send path's, cheaper)."""
+        record = (self._entries._next, provider, account, kind, iso_millis(at), data)
+        keys = self._entry_keys.get((provider, account, kind))
+        if keys is None:
+            keys = self._entry_keys[(provider, account, kind)] = tuple(dict.fromkeys(
+                ("e", p, a, k) for p in (provider, None) for a in (account, None)
+                for k in (kind, None) if (p, a, k) != (None, None, None)))
+        number = self._entries.add(record, keys)
         if self.listeners:
-            self.publish("entry", entry)
-        return entry
+            self.publish("entry", self.entry_dict(record))
+        return number
 
     def add_message(self, message: Message) -> Message:
-        self.messages.append(message)
-        if self.listeners:
-            self.publish("message", message)
+        message.seq = self._messages._next
+        self._messages.add(message, (("p", message.provider),
+                                     ("pa", message.provider, message.account),
+                                     ("a", message.account), recipient_bucket(message.recipient)))
         return message
+
+    @property
+    def max_records(self) -> int | None:
+        return self._messages.max_records
+
+    @max_records.setter
+    def max_records(self, bound: int | None) -> None:
+        self._messages.max_records = self._entries.max_records = bound
+
+    @property
+    def on_evict(self) -> list[Callable[[list[Message]], None]]:
+        """Called with the messages retention just evicted (providers drop what only they need)."""
+        return self._messages.on_evict
+
+    # -- reading ------------------------------------------------------------------------------
+    @staticmethod
+    def entry_dict(record: tuple) -> dict:
+        number, provider, account, kind, at, fields = record
+        return {"id": number, "provider": provider, "account": account, "kind": kind, "at": at,
+                **{k: _readable(v) for k, v in fields.items()}}
+
+    def entries_page(self, after: int, limit: int, provider: str | None = None,
+                     account: str | None = None, kind: str | None = None,
+                     budget: int = SCAN_BUDGET) -> tuple[list[dict], int | None]:
+        key = None if provider is account is kind is None else ("e", provider, account, kind)
+        records, cursor = self._entries.page(after, limit, key, budget=budget)
+        return [self.entry_dict(r) for r in records], cursor
 
     def query(self, provider: str | None = None, account: str | None = None,
               kind: str | None = None) -> list[dict]:
-        return [{k: v.decoded() if isinstance(v, RawBody) else v for k, v in e.items()}
-                for e in self.entries
-                if (provider is None or e["provider"] == provider)
-                and (account is None or e["account"] == account)
-                and (kind is None or e["kind"] == kind)]
+        """Every entry of a scope (for in-process tests; the control API pages)."""
+        found, cursor = self.entries_page(0, 1 << 62, provider, account, kind, budget=1 << 62)
+        return found
+
+    def messages_page(self, criteria: MessageFilter, after: int, limit: int,
+                      budget: int = SCAN_BUDGET) -> tuple[list[Message], int | None]:
+        return self._messages.page(after, limit, self._narrowest(criteria), criteria.matches,
+                                   budget)
+
+    def candidates(self, criteria: MessageFilter) -> Iterator[Message]:
+        """Messages that may match (the narrowest index's), in order; robust to changes while
+        a caller pauses between them."""
+        ledger = self._messages
+        return (m for m in map(ledger.get, ledger.numbers(self._narrowest(criteria)))
+                if m is not None)
+
+    def messages_newest_first(self, before: int | None = None) -> Iterator[tuple[int, Message]]:
+        """(number, message) from the newest down, numbered below `before` (the web inbox's pages)."""
+        return _newest_first(self._messages, before, lambda message: message)
+
+    def entries_newest_first(self, before: int | None = None) -> Iterator[tuple[int, dict]]:
+        """(number, entry) from the newest down, numbered below `before`."""
+        return _newest_first(self._entries, before, self.entry_dict)
+
+    def newest(self, count: int) -> Iterator[Message]:
+        """The newest `count` messages (fewer when fewer are kept), oldest first."""
+        ledger = self._messages
+        numbers = ledger.numbers()
+        return (m for m in map(ledger.get, numbers[-count:]) if m is not None)
 
     def find(self, criteria: MessageFilter) -> list[Message]:
-        return [m for m in self.messages if criteria.misses(m) == 0]
+        return [m for m in self.candidates(criteria) if criteria.matches(m)]
 
-    def nearest(self, criteria: MessageFilter, limit: int = 5) -> list[Message]:
-        ranked = sorted(self.messages, key=criteria.misses)
-        return ranked[:limit]
+    def _narrowest(self, criteria: MessageFilter) -> Hashable | None:
+        keys = criteria.index_keys()
+        return min(keys, key=self._messages.index_size) if keys else None
+
+    @property
+    def messages(self) -> list[Message]:
+        return list(self._messages)
+
+    @messages.setter
+    def messages(self, kept: list[Message]) -> None:
+        """Keep only `kept` of the journaled messages (a provider replacing some)."""
+        keep = {id(m) for m in kept}
+        self.remove_messages([m for m in self._messages if id(m) not in keep])
+
+    def remove_messages(self, messages: list[Message]) -> None:
+        self._messages.remove([m.seq for m in messages])
 
     def reset(self, provider: str | None = None, account: str | None = None) -> None:
-        def in_scope(p: str, a: str | None) -> bool:
-            return provider is None or (p == provider and (account is None or a == account))
+        if provider is None:
+            self._entries.remove(list(self._entries.numbers()))
+            self._messages.remove(list(self._messages.numbers()))
+            return
+        entry_key = ("e", provider, account, None)
+        message_key = ("pa", provider, account) if account is not None else ("p", provider)
+        self._entries.remove(list(self._entries.numbers(entry_key)))
+        self._messages.remove(list(self._messages.numbers(message_key)))
 
-        self.entries = [e for e in self.entries if not in_scope(e["provider"], e["account"])]
-        self.messages = [m for m in self.messages if not in_scope(m.provider, m.account)]
+
+def _newest_first(ledger: Ledger, before: int | None, convert: Callable) -> Iterator[tuple[int, Any]]:
+    numbers = ledger.numbers()
+    stop = len(numbers) if before is None else bisect_left(numbers, before)
+    for position in range(stop - 1, -1, -1):
+        record = ledger.get(numbers[position])
+        if record is not None:
+            yield numbers[position], convert(record)

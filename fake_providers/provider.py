@@ -25,7 +25,7 @@ from .callbacks import Callback, RetryPolicy, Signer
 from .encoding import SegmentedText, segment
 from .handsets import Outcome
 from .ids import new_ulid
-from .journal import Message, RawBody
+from .journal import Message
 from .network import Network
 
 log = logging.getLogger("fake_providers")
@@ -67,6 +67,7 @@ class ProviderBackend:
 
     def __init__(self, network: Network) -> None:
         self.network = network
+        network.journal.on_evict.append(self.forget)
 
     # -- to implement -----------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -91,6 +92,10 @@ class ProviderBackend:
 
     def reset(self, account: str | None = None) -> None:
         """Forget the provider-side state (batches, messages) of one account or of all."""
+
+    def forget(self, messages: list[Message]) -> None:
+        """The journal's retention bound (`serve --max-messages`) evicted `messages`: drop the
+        provider-side state (batches, inbounds) kept only for them. By default, keep it."""
 
     def demo_account(self) -> tuple[str, dict]:
         """(account id, settings) of the demo account the server creates at start."""
@@ -189,9 +194,9 @@ class ProviderBackend:
             "endpoint": name, "method": request.method, "path": request.scope["path"],
             "query": request.scope["query_string"].decode("latin-1"),
             "status": response.status_code if response else None,
-            "request_body": RawBody(raw, request.headers.get("content-type")),
-            "response_body": RawBody(getattr(response, "body", b""),
-                                     response.media_type if response else None),
+            "request_body": (raw, request.headers.get("content-type")),
+            "response_body": (getattr(response, "body", b""),
+                              response.media_type if response else None),
         }
         if note:
             entry["note"] = note

@@ -92,11 +92,24 @@ def freeze_survivors(phase: str, info: dict) -> None:
         gc.freeze()
 
 
+def positive_int(text: str) -> int:
+    """argparse type of `--max-messages`: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid count {value}: must be at least 1")
+    return value
+
+
 def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
-        log_level: str = "warning", log: bool = True) -> None:
+        log_level: str = "warning", log: bool = True, max_messages: int | None = None) -> None:
     """Serve every provider fake and the control API on host:port until interrupted; with
-    `log`, a line per provider request and callback attempt on stdout."""
+    `log`, a line per provider request and callback attempt on stdout; with `max_messages`, the
+    journal keeps that many messages (and as many entries), evicting the oldest."""
     network = Network()
+    network.journal.max_records = max_messages
     app = create_app(network)
     if log:
         log_requests(network.journal)
@@ -128,9 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8010)
     parser.add_argument("--no-demo", action="store_true", help="start without demo accounts")
     add_log_flags(parser)
+    parser.add_argument("--max-messages", type=positive_int, metavar="N",
+                        help="keep the newest N messages and N journal entries (default: all)")
     args = parser.parse_args(argv)
     try:
-        run(args.host, args.port, demo=not args.no_demo, log=not args.quiet)
+        run(args.host, args.port, demo=not args.no_demo, log=not args.quiet, max_messages=args.max_messages)
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -27,6 +27,7 @@ import hmac
 import json
 import re
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -208,7 +209,7 @@ class Backend(ProviderBackend):
         """The send request, checked as Sinch checks it (400 syntax_*, 403 missing_callback_url)."""
         if not isinstance(body, dict):
             raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
-        request = dict(body)
+        request = dict(zip(map(sys.intern, body), body.values()))  # one copy of each key, not one per batch
         kind = request.setdefault("type", "mt_text")
         if kind not in BATCH_TYPES:
             raise invalid_format("type", kind, f"must be one of {', '.join(BATCH_TYPES)}")
@@ -451,6 +452,7 @@ class Backend(ProviderBackend):
         if batch.canceled or batch.dispatched:
             return
         batch.dispatched = True
+        batch.dispatch_event = None  # fired: nothing left to cancel (it held a closure per batch)
         now = self.network.clock.now()
         account = self.network.accounts.get(self.name, batch.account)
         reported = account is None or account.options.get("dispatched_reports", True) is not False
@@ -701,6 +703,13 @@ class Backend(ProviderBackend):
             self._batches.pop(account, None)
             self._inbounds.pop(account, None)
         self.groups.reset(account)
+
+    def forget(self, messages: list[Message]) -> None:
+        for message in messages:
+            if message.direction == "mt":
+                self._batches.get(message.account, {}).pop(message.batch_id, None)
+            else:
+                self._inbounds.get(message.account, {}).pop(message.id, None)
 
     def demo_account(self) -> tuple[str, dict]:
         return "demo-service-plan", {

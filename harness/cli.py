@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fake_providers import cli as fakes_cli
+from fake_providers import server as fake_server
 from fake_providers.server import add_log_flags
 from harness import catalogue, realtime, report, servers, suite
 from harness.exchanges import Unreachable
@@ -101,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8010)
     serve.add_argument("--no-demo", action="store_true", help="without the demo accounts (for `certify --fakes`)")
     add_log_flags(serve)
+    serve.add_argument("--max-messages", type=fake_server.positive_int, metavar="N",
+                       help="keep the newest N messages and N journal entries, evicting the oldest")
     fakes_cli.add_commands(commands)
 
     platform = commands.add_parser("platform", help="run the reference platform")
@@ -184,7 +187,8 @@ def serve(args) -> int:
         if args.command == "serve":
             from fake_providers.server import run
 
-            run(host=args.host, port=args.port, demo=not args.no_demo, log=not args.quiet)
+            run(host=args.host, port=args.port, demo=not args.no_demo, log=not args.quiet,
+                max_messages=args.max_messages)
         else:
             from reference_platform.server import run
 

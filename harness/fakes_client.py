@@ -7,6 +7,9 @@ from typing import Any
 from harness.exchanges import JsonClient
 
 
+PAGE_LIMIT = 1000  # items asked per page of a listing (the fakes' default)
+
+
 class Fakes(JsonClient):
     side = "fakes"
     what = "fake providers"
@@ -35,18 +38,32 @@ class Fakes(JsonClient):
         self._call("POST", "/reset", json_body=scope, expect=(204,))
 
     # Traffic.
+    def _listing(self, path: str, key: str, params: dict) -> list[dict]:
+        """Every item of a paged listing: page after page until `next_cursor` is null (a page
+        may come back short, even empty, while the cursor goes on)."""
+        items: list[dict] = []
+        cursor = None
+        while True:
+            page = self._call("GET", path, params={**params, "cursor": cursor, "limit": PAGE_LIMIT})
+            items += page[key]
+            if not page.get("next_cursor"):
+                return items
+            if page["next_cursor"] == cursor:
+                raise ValueError(f"{path}: the listing repeats cursor {cursor!r}")
+            cursor = page["next_cursor"]
+
     def messages(self, **filters) -> list[dict]:
         """Filters: provider, account, direction (mt|mo), to, from_ (sender), since, body (substring)."""
-        return self._call("GET", "/messages", params=_filters(filters))["messages"]
+        return self._listing("/messages", "messages", _filters(filters))
 
     def verify(self, count: int, **filters) -> dict:
         return self._call("POST", "/messages/verify", json_body={**_filters(filters), "count": count})
 
     def journal(self, provider: str | None = None, account: str | None = None, kind: str | None = None) -> list[dict]:
-        return self._call("GET", "/journal", params={"provider": provider, "account": account, "kind": kind})["entries"]
+        return self._listing("/journal", "entries", {"provider": provider, "account": account, "kind": kind})
 
     def callbacks(self, state: str | None = None) -> list[dict]:
-        return self._call("GET", "/callbacks", params={"state": state})["callbacks"]
+        return self._listing("/callbacks", "callbacks", {"state": state})
 
     # Handset side.
     def inbound(self, provider: str, sender: str, to: str, body: str, account: str | None = None) -> dict:

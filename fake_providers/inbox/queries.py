@@ -1,11 +1,12 @@
 """The inbox's reads of the journal: newest first, a page at a time, so a journal of 100,000
-messages costs a page of work, not the whole list. Cursors are positions in the journal's
-lists (`before`), stable while the journal grows and good enough for a page a person reads."""
+messages costs a page of work, not the whole list. Cursors are the journal's record numbers
+(`before`), stable while the journal grows and good enough for a page a person reads."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from itertools import takewhile
+from typing import Any
 
 from ..callbacks import Callback
 from ..clock import iso_millis
@@ -40,13 +41,6 @@ class Search:
                                         m.recipient)).casefold()
 
 
-def _newest(items: list, before: int | None) -> Iterator[tuple[int, Any]]:
-    """(index, item) from the newest down, starting below `before`."""
-    start = len(items) if before is None else max(0, min(before, len(items)))
-    for index in range(start - 1, -1, -1):
-        yield index, items[index]
-
-
 @dataclass
 class Conversation:
     key: str  # phones.number_key of the handset
@@ -60,11 +54,10 @@ def conversations(journal: Journal, q: str = "", before: int | None = None,
     """One row per handset, newest activity first; and the cursor of the next page."""
     matches, seen = Search(q), set()
     if before is not None:  # handsets listed on newer pages stay there
-        seen = {number_key(handset_of(m)) for _, m in zip(range(len(journal.messages) - before),
-                                                            reversed(journal.messages))
-                if matches(m)}
+        seen = {number_key(handset_of(m)) for _, m in
+                takewhile(lambda item: item[0] >= before, journal.messages_newest_first()) if matches(m)}
     found: dict[str, Conversation] = {}
-    for index, message in _newest(journal.messages, before):
+    for index, message in journal.messages_newest_first(before):
         if not matches(message):
             continue
         key = number_key(handset_of(message))
@@ -82,7 +75,7 @@ def thread(journal: Journal, handset: str, limit: int = THREAD_LIMIT) -> tuple[l
     """The newest `limit` messages to or from `handset`, oldest first (as a chat reads);
     and whether older ones were left out."""
     key, found = number_key(handset), []
-    for _, message in _newest(journal.messages, None):
+    for _, message in journal.messages_newest_first():
         far = handset_of(message)
         if key in far.casefold() and number_key(far) == key:  # the cheap test first
             if len(found) == limit:
@@ -92,7 +85,7 @@ def thread(journal: Journal, handset: str, limit: int = THREAD_LIMIT) -> tuple[l
 
 
 def message(journal: Journal, message_id: str) -> Message | None:
-    return next((m for _, m in _newest(journal.messages, None) if m.id == message_id), None)
+    return next((m for _, m in journal.messages_newest_first() if m.id == message_id), None)
 
 
 def decoded(entry: dict) -> dict:
@@ -119,7 +112,7 @@ def history(journal: Journal, message: Message) -> History:
     """The journal entries about `message`: scanned from the newest back to its creation."""
     created = iso_millis(message.created_at)
     reports, attempts = [], {}
-    for _, entry in _newest(journal.entries, None):
+    for _, entry in journal.entries_newest_first():
         if entry["at"] < created:
             break
         if entry["provider"] != message.provider or entry["account"] != message.account:
@@ -140,7 +133,7 @@ def callbacks(outbox_list: list[Callback], state: str | None, limit: int = PAGE)
 def attempts_of(journal: Journal, ids: set[str], oldest: str) -> dict[str, list[dict]]:
     """The attempts of the callbacks `ids`, scanning back to the `oldest` timestamp."""
     found: dict[str, list[dict]] = {}
-    for _, entry in _newest(journal.entries, None):
+    for _, entry in journal.entries_newest_first():
         if entry["at"] < oldest:
             break
         if entry["kind"] == "callback_attempt" and entry["callback_id"] in ids:
@@ -151,7 +144,7 @@ def attempts_of(journal: Journal, ids: set[str], oldest: str) -> dict[str, list[
 def entries(journal: Journal, provider: str | None, account: str | None, kind: str | None,
             before: int | None = None, limit: int = 100) -> tuple[list[dict], int | None]:
     found = []
-    for index, entry in _newest(journal.entries, before):
+    for index, entry in journal.entries_newest_first(before):
         if (provider in (None, entry["provider"]) and account in (None, entry["account"])
                 and kind in (None, entry["kind"])):
             if len(found) == limit:

@@ -229,8 +229,64 @@ async def test_inbound_to_unowned_number_is_404(client):
 
 async def test_journal_kind_filter_validated(client):
     assert (await client.get("/_smsproof/journal", params={"kind": "x"})).status_code == 422
-    assert (await client.get("/_smsproof/journal")).json() == {"entries": []}
+    assert (await client.get("/_smsproof/journal")).json() == {"entries": [], "next_cursor": None}
     assert (await client.get("/_smsproof/callbacks", params={"state": "x"})).status_code == 422
+
+
+async def pages(client, path: str, key: str, **params) -> tuple[list, int]:
+    items, cursor, count = [], None, 0
+    while True:
+        page = (await client.get(path, params={**params, **({"cursor": cursor} if cursor else {})})).json()
+        items, count = items + page[key], count + 1
+        if page["next_cursor"] is None:
+            return items, count
+        cursor = page["next_cursor"]
+
+
+async def test_listings_are_paged_with_a_default_limit_and_an_opaque_cursor(client, network):
+    for n in range(control.PAGE_LIMIT + 5):
+        add_message(network, id=f"m{n}", account="SP1" if n % 2 else "SP2")
+        network.journal.record("sinch", "SP1", "mo", network.clock.now(), n=n)
+    first = (await client.get("/_smsproof/messages")).json()
+    assert len(first["messages"]) == control.PAGE_LIMIT and isinstance(first["next_cursor"], str)
+    rest = (await client.get("/_smsproof/messages", params={"cursor": first["next_cursor"]})).json()
+    assert [m["id"] for m in first["messages"] + rest["messages"]] == [
+        f"m{n}" for n in range(control.PAGE_LIMIT + 5)] and rest["next_cursor"] is None
+    mine, count = await pages(client, "/_smsproof/messages", "messages", account="SP2", limit=100)
+    assert [m["id"] for m in mine] == [f"m{n}" for n in range(0, control.PAGE_LIMIT + 5, 2)]
+    assert count == 6
+    entries, count = await pages(client, "/_smsproof/journal", "entries", kind="mo", limit=400)
+    assert [e["n"] for e in entries] == list(range(control.PAGE_LIMIT + 5)) and count == 3
+
+
+async def test_callbacks_are_paged_and_filtered_by_state(client, network):
+    outbox = network.outbox
+    created = [outbox.create("sinch", "SP1", "mo", None, {"n": n}, network.providers["sinch"].retry_policy)
+               for n in range(25)]
+    for callback in created[::3]:
+        callback.state = "failed"
+    failed, count = await pages(client, "/_smsproof/callbacks", "callbacks", state="failed", limit=4)
+    assert [c["payload"]["n"] for c in failed] == list(range(0, 25, 3)) and count == 3
+    every, _ = await pages(client, "/_smsproof/callbacks", "callbacks", limit=7)
+    assert [c["id"] for c in every] == [c.id for c in created]
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": str(control.MAX_PAGE_LIMIT + 1)},
+                                    {"limit": "ten"}, {"limit": "-1"}, {"limit": "9" * 40},
+                                    {"cursor": "x"}, {"cursor": "-1"}, {"cursor": "1" * 40},
+                                    {"cursor": "\u0661"}])
+@pytest.mark.parametrize("path", ["/_smsproof/messages", "/_smsproof/journal", "/_smsproof/callbacks"])
+async def test_a_bad_limit_or_cursor_is_422(client, path, params):
+    response = await client.get(path, params=params)
+    assert response.status_code == 422 and response.json()["error"] in ("invalid_limit", "invalid_cursor")
+
+
+async def test_verify_counts_past_a_page_and_ranks_the_nearest_by_fewest_misses(client, network):
+    for n in range(control.YIELD_EVERY + 10):
+        add_message(network, id=f"m{n}", body="code" if n % 2 else "other")
+    verdict = (await client.post("/_smsproof/messages/verify", json={"body": "code", "count": 1})).json()
+    assert verdict["count"] == (control.YIELD_EVERY + 10) // 2 and not verdict["ok"]
+    assert [m["id"] for m in verdict["nearest"]] == ["m1", "m3", "m5", "m7", "m9"]
 
 
 def test_openapi_document_lists_every_control_route(app):
@@ -239,3 +295,11 @@ def test_openapi_document_lists_every_control_route(app):
                   for p in document["paths"]}
     served = {r.path for r in control.routes(app.state.network)}
     assert served == documented
+
+
+async def test_verify_ranks_the_nearest_among_the_newest_messages_only(client, network, monkeypatch):
+    monkeypatch.setattr(control, "NEAREST_AMONG", 3)
+    for n in range(6):
+        add_message(network, id=f"m{n}", body="Your code is 1234" if n == 0 else "unrelated")
+    verdict = (await client.post("/_smsproof/messages/verify", json={"body": "code 1234", "count": 1})).json()
+    assert [m["id"] for m in verdict["nearest"]] == ["m3", "m4", "m5"]

@@ -77,7 +77,7 @@ async def test_messages_are_paged_with_a_cursor(sinch):
     assert len(everything["messages"]) == 5 and everything["next_cursor"] is None
     for bad in ({"limit": 0}, {"limit": "x"}, {"limit": 10001}, {"cursor": "-1"}, {"cursor": "x"}):
         response = await sinch.get("/_smsproof/messages", params=bad)
-        assert response.status_code == 422 and response.json()["error"] == "invalid_filter"
+        assert response.status_code == 422 and response.json()["error"] in ("invalid_limit", "invalid_cursor")
 
 
 async def test_the_openapi_document_and_its_reference_page_are_served(client):
@@ -187,7 +187,7 @@ async def test_journal_page_filters_and_pages(sinch, network):
     assert page.count("POST /xms/v1/SP1/batches") == 3 and "<td>callback_attempt</td>" not in page
     assert "No entry" in text(await sinch.get("/_smsproof/inbox/journal", params={"kind": "mo"}))
     rows, older = queries.entries(network.journal, None, None, None, limit=2)
-    assert [r["id"] for r in rows] == [3, 2] and older == 1
+    assert [r["id"] for r in rows] == [3, 2] and older == 2  # the next page: entries numbered below 2
     rows, older = queries.entries(network.journal, None, None, None, before=older, limit=2)
     assert [r["id"] for r in rows] == [1] and older is None
 

@@ -1,0 +1,161 @@
+"""The journal at scale: resident memory and control-API read latency after 1,000, 100,000 and
+1,000,000 single-recipient Sinch sends (issue 11: a million sends under 1 GB, reads in
+milliseconds that never hold up sends).
+
+    python benchmarks/bench_journal.py [--sends 1000,100000,1000000] [--max-messages N]
+
+The fakes' app runs in this process, called straight through ASGI (no sockets: what is
+measured is the app's memory and the time a read holds the event loop, which is the time every
+send waiting behind it waits). Sends go through the full Sinch send path (validation, batch,
+journal); the virtual clock is advanced every 1,000 sends, so batches are dispatched and
+delivered as in a server. The collector runs as under `smsproof serve` (survivors frozen).
+Each read is timed 5 times; the table gives the median and the slowest.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fake_providers.app import create_app  # noqa: E402
+from fake_providers.network import Network  # noqa: E402
+from fake_providers.server import add_demo_accounts, freeze_survivors  # noqa: E402
+
+ACCOUNT, TOKEN = "demo-service-plan", "demo-token"
+HEADERS = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {TOKEN}".encode()),
+           (b"content-type", b"application/json")]
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def recipient(n: int) -> str:
+    return f"+3460{n * 7919 % 10_000_000:07d}"  # distinct for the first ten million sends
+
+
+async def call(app, method: str, path: str, body: bytes = b"", query: bytes = b"") -> tuple[int, bytes]:
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+             "root_path": "", "server": ("127.0.0.1", 8010), "client": ("127.0.0.1", 50000),
+             "headers": HEADERS + [(b"content-length", str(len(body)).encode())]}
+    received = False
+    status, chunks = 0, []
+
+    async def receive():
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def send_sms(app, n: int) -> None:
+    body = json.dumps({"to": [recipient(n)], "from": "Shop",
+                       "body": f"Your code is {n % 10000:04d}"}).encode()
+    status, answer = await call(app, "POST", f"/xms/v1/{ACCOUNT}/batches", body)
+    if status != 201:
+        raise SystemExit(f"send {n} answered {status}: {answer[:200]!r}")
+
+
+async def timed(app, method: str, path: str, query: str = "", body: bytes = b"") -> tuple[float, float, int]:
+    """(median ms, slowest ms, response bytes) of 5 calls."""
+    times, size = [], 0
+    for _ in range(5):
+        started = time.perf_counter()
+        status, answer = await call(app, method, path, body, query.encode())
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise SystemExit(f"{method} {path}?{query} answered {status}: {answer[:200]!r}")
+        size = len(answer)
+    return statistics.median(times), max(times), size
+
+
+async def reads(app, sent: int) -> list[tuple[str, float, float, int]]:
+    early, middle = recipient(sent // 10), str(sent // 2)
+    verify = json.dumps({"to": early, "count": 1}).encode()
+    cases = [
+        ("messages, first page (1,000)", "GET", "/_smsproof/messages", "", b""),
+        ("messages to one number", "GET", "/_smsproof/messages", f"to={early.replace('+', '%2B')}", b""),
+        ("messages of the account, 100 from the middle", "GET", "/_smsproof/messages",
+         f"account={ACCOUNT}&provider=sinch&limit=100&cursor={middle}", b""),
+        ("messages by body (no index: one bounded page)", "GET", "/_smsproof/messages",
+         "body=no-such-text", b""),
+        ("journal mt_request, 100 from the middle", "GET", "/_smsproof/journal",
+         f"kind=mt_request&limit=100&cursor={middle}", b""),
+        ("verify count of one number", "POST", "/_smsproof/messages/verify", "", verify),
+    ]
+    rows = []
+    for name, method, path, query, body in cases:
+        median, slowest, size = await timed(app, method, path, query, body)
+        rows.append((name, median, slowest, size))
+    return rows
+
+
+async def run(checkpoints: list[int], max_messages: int | None) -> None:
+    network = Network()
+    network.journal.max_records = max_messages
+    app = create_app(network)
+    add_demo_accounts(network)
+    network.clock.set_mode("virtual")
+    gc.collect()
+    gc.freeze()
+    gc.callbacks.append(freeze_survivors)
+    baseline = rss_bytes()
+    print(f"start: RSS {baseline / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.2f}"
+          + (f"; --max-messages {max_messages:,}" if max_messages else ""), flush=True)
+    sent, started = 0, time.perf_counter()
+    for target in checkpoints:
+        while sent < target:
+            await send_sms(app, sent)
+            sent += 1
+            if sent % 1000 == 0:
+                await network.clock.advance(10)
+        await network.clock.advance(10)
+        elapsed = time.perf_counter() - started
+        rss = rss_bytes()
+        print(f"\n{sent:,} sends ({sent / elapsed:,.0f}/s in-process, {len(network.journal._messages):,} "
+              f"messages kept): RSS {rss / 2**20:,.0f} MiB, {(rss - baseline) / sent:,.0f} B per send; "
+              f"load average {os.getloadavg()[0]:.2f}", flush=True)
+        print(f"  {'read':<48} {'median ms':>10} {'slowest ms':>11} {'bytes':>10}")
+        for name, median, slowest, size in await reads(app, sent):
+            print(f"  {name:<48} {median:>10.2f} {slowest:>11.2f} {size:>10,}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sends", default="1000,100000,1000000",
+                        help="checkpoints, comma-separated (each at most 2,000,000)")
+    parser.add_argument("--max-messages", type=int, default=None)
+    args = parser.parse_args()
+    checkpoints = sorted(int(n) for n in args.sends.split(","))
+    if not checkpoints or checkpoints[0] < 1 or checkpoints[-1] > 2_000_000:
+        raise SystemExit("--sends: checkpoints from 1 to 2,000,000")
+    asyncio.run(run(checkpoints, args.max_messages))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
