@@ -18,14 +18,13 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import catalogue, report, servers
+from harness import catalogue, cli_list, report, servers
 from harness.exchanges import Unreachable
-from harness.scenario.loader import ScenarioError, files_sha256, load_paths
+from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths
 from harness.scenario.runner import PASSED, Environment, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CAPABILITY = 0, 1, 2, 3, 4
 PACKAGE = Path(__file__).resolve().parent
-DEFAULT_SCENARIOS = PACKAGE.parent / "scenarios"
 PROPERTY_CHECKS = PACKAGE / "properties"  # Hypothesis checks, run by certify when present
 
 
@@ -94,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     platform.add_argument("--host", default="127.0.0.1")
     platform.add_argument("--port", type=_port, default=8020)
     platform.add_argument("--mutant")
+
+    cli_list.register(commands, parser)
     return parser
 
 
@@ -104,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return certify(args)
         if args.command == "selftest":
             return selftest(args)
+        if args.command == "list":
+            return cli_list.run(args)
         return serve(args)
     except CliError as error:
         print(f"smsproof: error: {error}", file=sys.stderr)

@@ -22,7 +22,11 @@ import yaml
 
 from harness import catalogue
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenario.schema.yaml"
+_HARNESS = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = _HARNESS / "scenario.schema.yaml"
+# The suite's scenarios: shipped in the wheel as harness/scenarios/ (setup.py), at the top of a checkout.
+DEFAULT_SCENARIOS = next((p for p in (_HARNESS / "scenarios", _HARNESS.parent / "scenarios") if p.is_dir()),
+                         _HARNESS.parent / "scenarios")
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 
