@@ -119,8 +119,8 @@ def test_an_invalid_scenario_file_is_one_line_and_exit_2(tmp_path):
     bad.write_text("id: bad\ntitle: Bad\nrequirements: [KW-CASE]\nwhen:\n  - advanse: 1h\n")
     done = smsproof("certify", "--scenarios", str(bad), "--reports", str(tmp_path / "r"))
     assert done.returncode == 2
-    assert done.stderr.strip() == f"smsproof: error: invalid scenario: {bad}:5: when[0]: unknown step: " \
-                                  "Additional properties are not allowed ('advanse' was unexpected)"
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(
+        f"smsproof: error: invalid scenario: {bad}:5: when[0]: unknown step 'advanse' (did you mean 'advance'?); valid: ")
 
 
 def test_a_check_that_cannot_be_collected_is_one_line_and_exit_2(tmp_path):
