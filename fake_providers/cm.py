@@ -1,5 +1,5 @@
-"""CM.com Business Messaging gateway (`POST /v1.0/message`), as /work/shared/reference/providers.md
-§2 describes it. `Backend` holds the model (authentication, per-message validation, sent messages,
+"""CM.com Business Messaging gateway (`POST /v1.0/message`), as CM.com's public API reference
+describes it (docs/fake-providers.md). `Backend` holds the model (authentication, per-message validation, sent messages,
 status reports, incoming messages); the route handler at the end only translates HTTP.
 
 CM matches JSON keys case-insensitively, so the request is read with every key lower-cased. The

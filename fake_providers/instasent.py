@@ -1,6 +1,6 @@
 """Instasent SMS API (the legacy `/sms` surface the official SDK calls, also served under the
-Transactional API's `/transactional/v1` prefix), as /work/shared/reference/providers.md §3
-describes it. `Backend` holds the model (tokens, SMS entities, DLRs, inbound); the route handlers
+Transactional API's `/transactional/v1` prefix), as Instasent's public API reference describes it
+(docs/fake-providers.md). `Backend` holds the model (tokens, SMS entities, DLRs, inbound); the route handlers
 at the end only translate HTTP.
 
 Bearer token per account (the account id is the token). Errors are `{"message": ...}` JSON with

@@ -1,6 +1,6 @@
 """Sinch SMS REST API ("XMS"), service-plan flavour (Bearer API token per service plan) and project
-flavour (OAuth2 client credentials at /oauth2/token), as /work/shared/reference/providers.md §1
-describes it. `Backend` holds the model (batches, recipients, delivery reports, inbounds); the
+flavour (OAuth2 client credentials at /oauth2/token), as Sinch's public API reference describes it
+(docs/fake-providers.md). `Backend` holds the model (batches, recipients, delivery reports, inbounds); the
 route handlers at the end only translate HTTP.
 
 Choices where Sinch's documentation is silent: MSISDNs in responses, reports and MO callbacks are

@@ -84,7 +84,8 @@ def render_markdown(catalogue: Catalogue) -> str:
         "",
         "Levels: a failed MUST requirement fails the certification; a failed SHOULD requirement is",
         "reported but does not. Where a seed is ambiguous or silent, the *reading* says what is checked",
-        "and at which level. Seeds are quoted by file name (`/work/shared/seeds/README.md`).",
+        "and at which level. Seeds are quoted by file name; `docs/seeds.md` names each document by title",
+        "and publisher.",
         "",
     ]
     for profile, description in catalogue.profiles.items():

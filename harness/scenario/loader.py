@@ -180,7 +180,7 @@ def load_file(path: Path | str, cat: catalogue.Catalogue | None = None) -> list[
         for index, requirement in enumerate(body["requirements"]):
             if requirement not in cat:
                 raise ScenarioError(path, _nearest_line(lines, ("requirements", index)), f"requirements[{index}]",
-                                    f"unknown requirement id {requirement!r} (see docs/requirements.md){suffix}")
+                                    f"unknown requirement id {requirement!r} (smsproof list requirements){suffix}")
         scenario = Scenario(
             id=body["id"], title=body["title"], requirements=body["requirements"], level=body.get("level"),
             given=body.get("given") or {}, when=body["when"], then=body.get("then") or [], path=path,
