@@ -11,5 +11,5 @@ setup(
     packages=find_namespace_packages(include=["fake_providers*", "harness*", "reference_platform*"],
                                      exclude=["*.__pycache__"]) + ["harness.scenarios"],
     package_dir={"harness.scenarios": "scenarios"},
-    package_data={"": ["*.yaml", "*.json", "*.html", "*.css"], "harness.scenarios": ["**/*.yaml"]},
+    package_data={"": ["*.yaml", "*.json", "*.html", "*.css", "*.js"], "harness.scenarios": ["**/*.yaml"]},
 )

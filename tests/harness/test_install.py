@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -28,38 +29,40 @@ def _run(*command, cwd, timeout=300):
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
+def _install(work: Path) -> Path:
     """The bin/ directory of a fresh venv with the wheel built from a copy of this checkout."""
-    work = tmp_path_factory.mktemp("install")
     source = work / "source"  # a copy: building writes build/ and *.egg-info next to the sources
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
         ".git", "__pycache__", ".hypothesis", ".tox", ".venv", "build", "dist", "*.egg-info", "reports"))
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", work / "dist", source, cwd=work)
     (wheel,) = (work / "dist").glob("smsproof-*.whl")
     _run(sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", work / "venv", cwd=work)
-    python = work / "venv" / "bin" / "python"
-    _run(python, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel, cwd=work)
+    _run(work / "venv" / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel, cwd=work)
     return work / "venv" / "bin"
 
 
-def test_the_package_comes_from_the_wheel(installed, tmp_path):
+def test_pip_install_then_smsproof_from_another_directory(tmp_path):
+    """One test (one wheel build, however xdist distributes the suite)."""
+    installed = _install(tmp_path / "install")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    # the package comes from the wheel, not from this checkout or its editable install
     where = _run(installed / "python", "-c", "import harness, fake_providers, reference_platform as r; "
-                 "print(harness.__file__, fake_providers.__file__, r.__file__)", cwd=tmp_path)
+                 "print(harness.__file__, fake_providers.__file__, r.__file__)", cwd=elsewhere)
     assert all(Path(p).is_relative_to(installed.parent) for p in where.split()), where
-    assert _run(installed / "smsproof", "--version", cwd=tmp_path).strip() == "smsproof 0.1.0"
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert _run(installed / "smsproof", "--version", cwd=elsewhere).strip() == f"smsproof {version}"
 
-
-def test_the_wheel_ships_every_scenario(installed, tmp_path):
-    listed = _run(installed / "smsproof", "list", "scenarios", cwd=tmp_path).splitlines()
+    # every scenario ships
+    listed = _run(installed / "smsproof", "list", "scenarios", cwd=elsewhere).splitlines()
     files = {line.split("\t")[1].rsplit(":", 1)[0] for line in listed}
     assert len(files) == len(list((ROOT / "scenarios").rglob("*.yaml")))
     assert all(Path(f).is_relative_to(installed.parent) for f in files)
 
-
-def test_certify_from_another_directory(installed, tmp_path):
-    _run(installed / "smsproof", "certify", "--profile", "contact_centre", "--reports", "reports", cwd=tmp_path)  # exit 0
-    (run,) = (tmp_path / "reports").iterdir()
+    # certify (one profile, to stay cheap) from a directory that is not the checkout: exit 0
+    _run(installed / "smsproof", "certify", "--profile", "contact_centre", "--reports", "reports", cwd=elsewhere)
+    (run,) = (elsewhere / "reports").iterdir()
     report = json.loads((run / "report.json").read_text())
     assert report["summary"]["certified"] and report["summary"]["PASSED"] > 0
     assert (run / "report.html").is_file() and (run / "junit.xml").is_file()

@@ -2,7 +2,23 @@
 
 from pathlib import Path
 
+import pytest
+
+# The inner pytest runs are in-process; pytester drops the modules they import when each test ends. The
+# servers they start import these lazily: imported here first, they stay one set of modules for the
+# whole process (else a later test mixes dropped and re-imported provider modules).
+import fake_providers.app  # noqa: F401,E402
+import fake_providers.server  # noqa: F401,E402
+import reference_platform.adapter  # noqa: F401,E402
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def not_an_xdist_worker(monkeypatch):
+    """The inner runs are in-process: they must not look like xdist workers when this suite runs under -n."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
 
 SCENARIO = (Path(__file__).resolve().parents[2] / "scenarios" / "duplicates" / "eleven-profiles-cap-10.yaml").read_text()
 
