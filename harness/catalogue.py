@@ -110,7 +110,8 @@ def render_markdown(catalogue: Catalogue) -> str:
         "",
         "Levels: a failed MUST requirement fails the certification; a failed SHOULD requirement is",
         "reported but does not. Where a seed is ambiguous or silent, the *reading* says what is checked",
-        "and at which level. Seeds are quoted by file name (`/work/shared/seeds/README.md`).",
+        "and at which level. Seeds are quoted by file name; `docs/seeds.md` names each document by title",
+        "and publisher.",
         "",
     ]
     lines += ["## The seed documents", "", "The system is specified by five product documents; `seed` names them by file.", "",

@@ -24,16 +24,15 @@ from pathlib import Path
 from fake_providers import cli as fakes_cli
 from fake_providers import server as fake_server
 from fake_providers.server import add_log_flags
-from harness import catalogue, realtime, report, servers, suite
+from harness import catalogue, cli_list, realtime, report, servers, suite
 from harness.exchanges import Unreachable
-from harness.scenario.loader import ScenarioError, files_sha256, load_paths
+from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths
 from harness.scenario.runner import PASSED, Environment, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CAPABILITY, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
 VERDICT_EXIT = {report.CERTIFIED: EXIT_OK, report.NOT_CERTIFIED: EXIT_FAILED, report.PARTIAL: EXIT_PARTIAL}
 REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"  # narrows the property checks (harness/properties/conftest.py)
 PACKAGE = Path(__file__).resolve().parent
-DEFAULT_SCENARIOS = PACKAGE.parent / "scenarios"
 PROPERTY_CHECKS = PACKAGE / "properties"  # Hypothesis checks, run by certify when present
 
 
@@ -114,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="run on the wall clock: capabilities say clock: real, the clock cannot be moved")
     platform.add_argument("--clock-start", type=_moment,
                           help="with --real-clock: what the clock reads at start (ISO 8601, e.g. 2026-01-05T10:59:50Z)")
+
+    cli_list.register(commands, parser)
     return parser
 
 
@@ -173,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             return selftest(args)
         if args.command in fakes_cli.COMMANDS:
             return fakes_cli.run(args)
+        if args.command == "list":
+            return cli_list.run(args)
         return serve(args)
     except CliError as error:
         print(f"smsproof: error: {error}", file=sys.stderr)

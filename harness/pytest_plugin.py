@@ -80,6 +80,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
+def worker_id(config: pytest.Config) -> str:
+    """This run's xdist worker id, else "main". From the config, not PYTEST_XDIST_WORKER: a pytest run
+    started inside an xdist worker (a test of this plugin) inherits that variable but is not a worker."""
+    return getattr(config, "workerinput", {}).get("workerid", "main")
+
+
 class SmsproofSession:
     """Per-process state: the scenario roots, and (lazily) the running fakes and platform."""
 
@@ -90,7 +96,7 @@ class SmsproofSession:
         self.roots = [p.resolve() for p in roots]
         self.profiles = set(opt("--smsproof-profile"))
         self.results_dir = Path(opt("--smsproof-results")) if opt("--smsproof-results") else None
-        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.worker = worker_id(config)
         self._env: Environment | None = None
         self._stack: list = []
         self.items: list[ScenarioItem] = []

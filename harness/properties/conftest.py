@@ -25,6 +25,7 @@ import pytest
 from harness import catalogue
 from harness.properties import settings as check_settings
 from harness.properties.sandbox import Target
+from harness.pytest_plugin import worker_id
 from harness.scenario.runner import (ERROR, FAILED, NOT_APPLICABLE, NOT_CHECKED, PASSED, CheckFailed, Environment,
                                      ScenarioResult, StepRecord)
 
@@ -168,7 +169,7 @@ def _record(config: pytest.Config, result: ScenarioResult) -> None:
         return
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    worker = worker_id(config)
     with open(directory / f"results-{worker}.jsonl", "a", encoding="utf-8") as out:
         out.write(json.dumps(result.to_json(), default=str, ensure_ascii=False) + "\n")
 

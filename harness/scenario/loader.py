@@ -9,6 +9,7 @@ cannot see: requirement ids in the catalogue, customers named by steps, placehol
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import hashlib
 import json
@@ -21,8 +22,13 @@ import jsonschema
 import yaml
 
 from harness import catalogue
+from harness.scenario import authoring
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenario.schema.yaml"
+_HARNESS = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = _HARNESS / "scenario.schema.yaml"
+# The suite's scenarios: shipped in the wheel as harness/scenarios/ (setup.py), at the top of a checkout.
+DEFAULT_SCENARIOS = next((p for p in (_HARNESS / "scenarios", _HARNESS.parent / "scenarios") if p.is_dir()),
+                         _HARNESS.parent / "scenarios")
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 
@@ -74,17 +80,23 @@ def field_name(path) -> str:
     return out
 
 
-def _line_map(node, path=(), lines=None) -> dict:
+def _line_map(node, path=(), lines=None, file=None) -> dict:
+    """Field path -> line; a key given twice in one mapping is an error (YAML would keep the last)."""
     lines = {} if lines is None else lines
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: dict = {}
         for key, value in node.value:
             child = path + (key.value,)
-            _line_map(value, child, lines)
+            if key.value in seen:
+                raise ScenarioError(file, key.start_mark.line + 1, field_name(child),
+                                    f"duplicate key {key.value!r} (first at line {seen[key.value]}): YAML would keep only the last")
+            seen[key.value] = key.start_mark.line + 1
+            _line_map(value, child, lines, file)
             lines[child] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _line_map(item, path + (index,), lines)
+            _line_map(item, path + (index,), lines, file)
     return lines
 
 
@@ -139,12 +151,14 @@ def load_file(path: Path | str, cat: catalogue.Catalogue | None = None) -> list[
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ScenarioError(path, mark.line + 1 if mark else None, "", f"not valid YAML: {exc.problem}") from None
+        if exc.context_mark and ("quoted scalar" in str(exc.context) or "flow" in str(exc.context)):
+            mark = exc.context_mark  # where the unclosed quote, [list] or {mapping} opens
+        raise ScenarioError(path, mark.line + 1 if mark else None, "", f"not valid YAML: {authoring.plain_yaml_problem(exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, None, "", f"cannot be read: {exc}") from None
     if node is None or not isinstance(data, dict):
         raise ScenarioError(path, 1, "", "a scenario file is a mapping with id, title, requirements and when")
-    lines = _line_map(node)
+    lines = _line_map(node, file=path)
 
     examples = data.get("examples")
     if examples is not None and not (isinstance(examples, list) and examples
@@ -160,15 +174,13 @@ def load_file(path: Path | str, cat: catalogue.Catalogue | None = None) -> list[
             name = sorted(missing)[0]
             raise ScenarioError(path, _find_placeholder_line(text, name), f"examples[{example_index}]" if example else "examples",
                                 f"placeholder ${{{name}}} has no value")
-        errors = sorted(_validator().iter_errors(body), key=lambda e: (-len(e.absolute_path), e.message))
-        if errors:
-            error = _most_specific(errors)
-            where = tuple(error.absolute_path)
-            raise ScenarioError(path, _nearest_line(lines, where), field_name(where), _message(error) + suffix)
+        _raise_first(path, lines, _validator().iter_errors(body), (), suffix)
+        for where, config in _configs(body):
+            _raise_first(path, lines, authoring.config_validator().iter_errors(config), where, suffix)
         for index, requirement in enumerate(body["requirements"]):
             if requirement not in cat:
                 raise ScenarioError(path, _nearest_line(lines, ("requirements", index)), f"requirements[{index}]",
-                                    f"unknown requirement id {requirement!r} (see docs/requirements.md){suffix}")
+                                    f"unknown requirement id {requirement!r} (smsproof list requirements){suffix}")
         scenario = Scenario(
             id=body["id"], title=body["title"], requirements=body["requirements"], level=body.get("level"),
             given=body.get("given") or {}, when=body["when"], then=body.get("then") or [], path=path,
@@ -186,11 +198,44 @@ def _find_placeholder_line(text: str, name: str) -> int | None:
     return None
 
 
+def _raise_first(path: Path, lines: dict, errors, prefix: tuple, suffix: str) -> None:
+    """The most telling of the schema errors as a ScenarioError (none: return)."""
+    errors = sorted(errors, key=_rank)
+    if not errors:
+        return
+    error = _most_specific(errors)
+    where = prefix + tuple(error.absolute_path)
+    line = _nearest_line(lines, where + tuple(_extra_keys(error)[:1]))  # an unknown key: its own line
+    raise ScenarioError(path, line, field_name(where), _message(error) + suffix)
+
+
+def _rank(error: jsonschema.ValidationError):
+    """Deepest first; at one depth an unknown key before the rest (it explains a missing required key)."""
+    return -len(error.absolute_path), error.validator != "additionalProperties", error.message
+
+
+def _configs(body: dict):
+    """(field path, configuration) of given.config and each configure step, checked against the contract.
+    `refused: {configure: }` is left out: it is meant to be a configuration the platform refuses."""
+    if isinstance((body.get("given") or {}).get("config"), dict):
+        yield ("given", "config"), body["given"]["config"]
+    for index, step in enumerate(body["when"]):
+        if "configure" in step:
+            yield ("when", index, "configure"), step["configure"]
+
+
+def _extra_keys(error: jsonschema.ValidationError) -> list:
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return []
+    known = error.schema.get("properties", {})
+    return [key for key in error.instance if key not in known]
+
+
 def _most_specific(errors):
     """The deepest error; for a oneOf/anyOf, the deepest of its sub-errors, unless the schema explains itself."""
     error = errors[0]
     while error.context and not _explains(error.schema):
-        error = sorted(error.context, key=lambda e: (-len(e.absolute_path), e.message))[0]
+        error = sorted(error.context, key=_rank)[0]
     return error
 
 
@@ -200,8 +245,11 @@ def _explains(schema) -> bool:
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties" and error.absolute_path and isinstance(error.absolute_path[-1], int):
-        return f"unknown step: {error.message}"
+    extra = _extra_keys(error)
+    if extra:
+        valid = error.schema.get("properties", {})
+        is_step = bool(error.absolute_path) and isinstance(error.absolute_path[-1], int) and error.schema.get("maxProperties") == 1
+        return authoring.unknown_step(extra[0], valid) if is_step else authoring.unknown_key(extra[0], valid)
     if _explains(error.schema) and error.validator in ("pattern", "oneOf", "type"):
         return f"{error.instance!r} {error.schema['description']}"
     return error.message

@@ -88,10 +88,19 @@ def test_check_passes_on_the_reference(reference, name):
     ("seg_extended_counted_once", "segments_extended"),
     ("max_parts_9", "segments_max_parts"),
 ])
-def test_check_catches_the_mutant_of_its_rule(fakes_url, mutant, name):
+def test_check_catches_the_mutant_of_its_rule(fakes_url, mutant, name, monkeypatch):
     check, kwargs = CHECKS[name]
+    _without_shrinking(check, monkeypatch)
     with platform(fakes_url, mutant) as target, pytest.raises(CheckFailed):
         check(target=target, **kwargs)
+
+
+def _without_shrinking(check, monkeypatch) -> None:
+    """Detection is the point here, not the minimal example (test_a_failing_check_reports_the_shrunk_example_and_evidence
+    covers shrinking): shrinking a failing keyword_limits example of ~100 keywords over HTTP took up to ~170 s."""
+    checked = check._hypothesis_internal_use_settings  # what @settings set; Hypothesis reads it at call time
+    phases = tuple(p for p in checked.phases if p is not Phase.shrink)
+    monkeypatch.setattr(check, "_hypothesis_internal_use_settings", settings(checked, phases=phases))
 
 
 # The state machine: derandomized so that the sequences (and this test) are the same on every run.

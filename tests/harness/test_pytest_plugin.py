@@ -2,7 +2,23 @@
 
 from pathlib import Path
 
+import pytest
+
+# The inner pytest runs are in-process; pytester drops the modules they import when each test ends. The
+# servers they start import these lazily: imported here first, they stay one set of modules for the
+# whole process (else a later test mixes dropped and re-imported provider modules).
+import fake_providers.app  # noqa: F401,E402
+import fake_providers.server  # noqa: F401,E402
+import reference_platform.adapter  # noqa: F401,E402
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def not_an_xdist_worker(monkeypatch):
+    """The inner runs are in-process: they must not look like xdist workers when this suite runs under -n."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
 
 SCENARIO = (Path(__file__).resolve().parents[2] / "scenarios" / "duplicates" / "eleven-profiles-cap-10.yaml").read_text()
 
@@ -10,14 +26,14 @@ SCENARIO = (Path(__file__).resolve().parents[2] / "scenarios" / "duplicates" / "
 def test_yaml_is_not_collected_unless_the_directory_is_given(pytester):
     pytester.makefile(".yaml", eleven=SCENARIO)
     pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
-    assert pytester.runpytest_subprocess("-p", "no:cacheprovider").parseoutcomes() == {"passed": 1}
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}")
+    assert pytester.runpytest("-p", "no:cacheprovider").parseoutcomes() == {"passed": 1}
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}")
     result.assert_outcomes(passed=2)
 
 
 def test_a_failing_scenario_is_reported_with_its_step_and_requirement(pytester):
     pytester.makefile(".yaml", eleven=SCENARIO.replace("count: 10}", "count: 11}"))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
                                            "-m", "requirement")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*FAILED: With eleven profiles*", "*requirements: DUP-CAP-10*",
@@ -37,12 +53,12 @@ def test_clock(smsproof_workspace, smsproof_clock, smsproof_fakes, smsproof_capa
     assert smsproof_fakes.clock()["now"] == "2026-01-05T11:00:00.000Z"
     assert smsproof_workspace.events() == []
 """)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_not_applicable_scenarios_are_skipped_not_passed(pytester):
     pytester.makefile(".yaml", eleven=SCENARIO)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
                                            "--smsproof-profile=contact_centre", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*NOT APPLICABLE: profile opt_out_keywords not selected*"])
@@ -65,7 +81,7 @@ def pytest_runtest_call(item):
     env = item.config.stash[_SESSION].env
     env.driver.http.base_url = "{dead}"  # the platform disappears after the capabilities
 """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
                                            f"--smsproof-results={tmp_path}")
     result.assert_outcomes(failed=1)
     (line,) = (tmp_path / "results-main.jsonl").read_text().splitlines()
