@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .callbacks import url_problem
 from .phones import digits_of, number_key, to_e164
 
 NUMBER_TYPES = ("long_code", "short_code", "shared_short_code")
@@ -91,6 +92,9 @@ class Accounts:
             value = settings.get(name)
             if value is not None and not isinstance(value, str):
                 raise AccountError(f"{name} must be a string")
+        for name in ("mo_callback_url", "dlr_callback_url"):
+            if settings.get(name) is not None and (problem := url_problem(settings[name])):
+                raise AccountError(f"{name}: {problem}")
         account = Account(provider, account_id, numbers=parse_numbers(settings.get("numbers")),
                           **{name: settings.get(name) for name in SETTINGS})
         self._accounts[(provider, account_id)] = account

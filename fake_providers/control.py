@@ -3,7 +3,7 @@ openapi/control.yaml): the providers' dashboards (accounts), the traffic (messag
 callbacks), the handset side (inbound messages, delivery outcomes), faults and the clock."""
 from __future__ import annotations
 
-import json
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,8 +17,10 @@ from .faults import FaultError
 from .handsets import OutcomeError
 from .journal import KINDS, MessageFilter
 from .network import Network
+from .provider import parse_json
 
 
+log = logging.getLogger("fake_providers")
 MAX_ADVANCE_SECONDS = 10 * 366 * 86400  # a bound far beyond any test, far below datetime's range
 # Where the clock may be: due events (delays, validity periods) stay inside datetime's range.
 CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
@@ -41,7 +43,7 @@ async def json_body(request: Request, required: bool = True) -> Any:
             raise ControlError(400, "invalid_json", "a JSON body is required")
         return {}
     try:
-        body = json.loads(raw)
+        body = parse_json(raw, finite=False)  # NaN or 1e400 answered as 422 by each validator
     except ValueError as exc:
         raise ControlError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -226,6 +228,9 @@ def routes(network: Network) -> list[Route]:
                 return await handler(request)
             except ControlError as exc:
                 return error(exc.status, exc.code, exc.message)
+            except Exception:  # a defect: logged with its traceback, never echoed to the caller
+                log.exception("control %s %s failed", request.method, request.url.path)
+                return error(500, "internal_error", "internal error (see the server log)")
         return run
 
     table = [
