@@ -1,5 +1,6 @@
 """The Starlette application: driver API, provider webhooks and the short-link resolver."""
 
+import logging
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -10,6 +11,8 @@ from starlette.routing import Route
 from . import driver, links, webhooks
 from .mutants import Mutation
 from .outbox import ProviderHTTP
+
+log = logging.getLogger("reference_platform")
 
 
 async def short_link(request: Request):
@@ -24,7 +27,9 @@ async def not_found(request: Request, exc):
 
 
 async def server_error(request: Request, exc):
-    return JSONResponse({"error": "internal", "message": f"{exc.__class__.__name__}: {exc}"}, 500)
+    """A defect: logged with its traceback; the caller learns only that it happened."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": "internal", "message": "internal error (see the platform's log)"}, 500)
 
 
 def create_app(mutant: str | None = None, base_url: str | None = None) -> Starlette:

@@ -7,7 +7,7 @@ from ulid import ULID
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import VERSION, clock, contact_centre, phones, sending
+from . import VERSION, clock, contact_centre, jsonbody, phones, sending
 from .config import PROCESS_DEFAULT_KEYWORDS, PROVIDERS
 from .timeutil import fmt, parse
 from .workspace import Customer, Workspace
@@ -41,8 +41,12 @@ def _base_url(request: Request) -> str:
 
 
 async def _json(request: Request):
+    """The body's JSON value, None when it is not JSON; BadBody (answered 422 by `with_workspace`)
+    for a hostile one."""
     try:
-        return await request.json()
+        return jsonbody.parse(await request.body())
+    except jsonbody.BadBody:
+        raise
     except ValueError:
         return None
 
@@ -56,7 +60,10 @@ def with_workspace(handler):
         ws = _workspace(request)
         if ws is None:
             return not_found(f"unknown workspace {request.path_params['ws']!r}")
-        return await handler(request, ws)
+        try:
+            return await handler(request, ws)
+        except jsonbody.BadBody as error:
+            return invalid([{"path": error.path, "message": error.message}])
 
     return wrapped
 
