@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8010)
     serve.add_argument("--no-demo", action="store_true", help="without the demo accounts (for `certify --fakes`)")
+    from fake_providers.server import add_exposure_arguments
+
+    add_exposure_arguments(serve)
 
     platform = commands.add_parser("platform", help="run the reference platform")
     platform.add_argument("--host", default="127.0.0.1")
@@ -118,7 +121,8 @@ def serve(args) -> int:
         if args.command == "serve":
             from fake_providers.server import run
 
-            run(host=args.host, port=args.port, demo=not args.no_demo)
+            run(host=args.host, port=args.port, demo=not args.no_demo, control_token=args.control_token,
+                callback_hosts=tuple(args.callback_host) or None)
         else:
             from reference_platform.server import run
 
