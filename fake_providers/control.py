@@ -51,7 +51,14 @@ async def json_body(request: Request, required: bool = True) -> Any:
     return body
 
 
-def message_filter(source: dict) -> MessageFilter:
+FILTER_FIELDS = ("provider", "account", "direction", "to", "from", "since", "body", "status")
+
+
+def message_filter(source: dict, providers) -> MessageFilter:
+    wrong = [name for name in FILTER_FIELDS if not isinstance(source.get(name), (str, type(None)))]
+    if wrong:
+        raise ControlError(422, "invalid_filter", f"must be strings: {', '.join(wrong)}")
+    known_provider(source.get("provider"), providers)
     direction = source.get("direction")
     if direction not in (None, "", "mt", "mo"):
         raise ControlError(422, "invalid_filter", "direction must be mt or mo")
@@ -68,6 +75,12 @@ def message_filter(source: dict) -> MessageFilter:
                          status=source.get("status") or None)
 
 
+def known_provider(provider: str | None, providers) -> None:
+    """A provider filter names a provider served here (empty or absent: every provider)."""
+    if provider and provider not in providers:
+        raise ControlError(422, "invalid_filter", f"provider must be one of {list(providers)}")
+
+
 def routes(network: Network) -> list[Route]:
     def provider_of(request: Request) -> str:
         provider = request.path_params["provider"]
@@ -80,7 +93,8 @@ def routes(network: Network) -> list[Route]:
                              "clock": network.clock.to_dict()})
 
     async def list_accounts(request: Request) -> Response:
-        provider = request.query_params.get("provider")
+        provider = request.query_params.get("provider") or None
+        known_provider(provider, network.providers)
         return JSONResponse({"accounts": [a.to_dict() for a in network.accounts.all(provider)]})
 
     async def account(request: Request) -> Response:
@@ -103,22 +117,28 @@ def routes(network: Network) -> list[Route]:
     async def reset(request: Request) -> Response:
         body = await json_body(request, required=False)
         provider = body.get("provider")
-        if provider is not None and provider not in network.providers:
+        if provider is not None and (not isinstance(provider, str) or provider not in network.providers):
             return error(422, "invalid_scope", f"unknown provider {provider!r}")
-        if body.get("account") is not None and provider is None:
+        account = body.get("account")
+        if not isinstance(account, (str, type(None))):
+            return error(422, "invalid_scope", "account must be a string")
+        account = account or None  # empty: every account
+        if account is not None and provider is None:
             return error(422, "invalid_scope", "an account needs its provider")
-        network.reset(provider, body.get("account"))
+        network.reset(provider, account)
         return Response(status_code=204)
 
     async def messages(request: Request) -> Response:
-        found = network.journal.find(message_filter(dict(request.query_params)))
+        found = network.journal.find(message_filter(dict(request.query_params), network.providers))
         return JSONResponse({"messages": [m.to_dict() for m in found]})
 
     async def verify(request: Request) -> Response:
         body = await json_body(request)
-        criteria = message_filter(body)
+        criteria = message_filter(body, network.providers)
         expected = body.get("count", 1)
-        if not isinstance(expected, int) or expected < 0:
+        if isinstance(expected, float) and expected.is_integer():
+            expected = int(expected)  # 3.0 is an integer in JSON
+        if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
             return error(422, "invalid_count", "count must be a non-negative integer")
         found = network.journal.find(criteria)
         ok = len(found) == expected
@@ -127,6 +147,7 @@ def routes(network: Network) -> list[Route]:
 
     async def journal(request: Request) -> Response:
         kind = request.query_params.get("kind") or None
+        known_provider(request.query_params.get("provider"), network.providers)
         if kind not in (None, *KINDS):
             return error(422, "invalid_filter", f"kind must be one of {list(KINDS)}")
         entries = network.journal.query(request.query_params.get("provider") or None,
@@ -199,7 +220,9 @@ def routes(network: Network) -> list[Route]:
             if mode not in ("real", "virtual"):
                 return error(422, "invalid_clock", "mode must be real or virtual")
             now = None
-            if body.get("now") is not None:
+            if body.get("now") not in (None, ""):  # empty: not set, as an empty filter
+                if not isinstance(body["now"], str):
+                    return error(422, "invalid_clock", "now must be a timestamp string")
                 try:
                     now = parse_iso(body["now"])
                 except (ValueError, AttributeError, OverflowError):
