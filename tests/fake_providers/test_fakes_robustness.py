@@ -11,8 +11,10 @@ from fake_providers.app import create_app
 from fake_providers.journal import MessageFilter
 from fake_providers.network import Network
 
+# Any code point, lone UTF-16 surrogates too (json.dumps writes them as \\udxxx escapes).
+TEXT = st.characters(categories=["Cs"]) | st.characters()
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(TEXT, max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12)
 send_fields = st.fixed_dictionaries({}, optional={
