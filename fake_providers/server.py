@@ -15,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import create_app
+from .journal import Journal
 from .network import Network
 
 
@@ -90,7 +91,8 @@ def add_demo_accounts(network: Network) -> dict[str, tuple[str, dict]]:
 
 def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) -> str:
     lines = [f"smsproof fake providers on {base_url}",
-             f"  control API   {base_url}/_smsproof/  (health, accounts, messages, journal, clock ...)"]
+             f"  inbox         {base_url}/_smsproof/  (live conversations, callbacks, journal, clock)",
+             f"  control API   {base_url}/_smsproof/reference  ({base_url}/_smsproof/openapi.yaml)"]
     for name, backend in network.providers.items():
         lines.append(f"  {name:<13} {base_url}  or  {base_url}/{name}  or  Host: "
                      + ", ".join(backend.hosts))
@@ -103,6 +105,34 @@ def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) 
         lines.append(f"\n{name} demo account {account!r}:")
         lines += [f"  {line}" for line in backend.sdk_settings(base_url, account, settings)]
     return "\n".join(lines)
+
+
+def log_line(kind: str, item) -> str | None:
+    """The `--log` line of a journal event: one per provider request and per callback attempt,
+    space-separated fields in a fixed order (grep, cut and awk read them)."""
+    if kind != "entry" or item["kind"] not in ("mt_request", "callback_attempt"):
+        return None
+    head = f'{item["at"]} {item["provider"]} {item["account"] or "-"}'
+    if item["kind"] == "mt_request":
+        outcome = item["status"] if item["status"] is not None else "-"
+        note = f' ({item["note"]})' if item.get("note") else ""
+        query = f'?{item["query"]}' if item["query"] else ""
+        return f'{head} {item["method"]} {item["path"]}{query} {outcome} {item["endpoint"]}{note}'
+    outcome = item["status"] if item["status"] is not None else f'error="{item["error"]}"'
+    retry = f' next={item["next_attempt_at"]}' if item["next_attempt_at"] else ""
+    return (f'{head} CALLBACK {item["url"] or "-"} {outcome} {item["callback_kind"]} '
+            f'{item["callback_id"]} attempt={item["attempt"]} {item["latency_ms"]}ms{retry}')
+
+
+def log_requests(journal: Journal, stream=None) -> None:
+    """Print `log_line`s as the journal records them."""
+    def write(kind: str, item) -> None:
+        line = log_line(kind, item)
+        if line is not None:
+            out = stream or sys.stdout
+            out.write(line + "\n")
+            out.flush()
+    journal.listeners.append(write)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -129,18 +159,21 @@ def freeze_survivors(phase: str, info: dict) -> None:
 
 
 def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
-        log_level: str = "warning", control_token: str | None = None,
+        log_level: str = "warning", log: bool = True, control_token: str | None = None,
         callback_hosts: tuple[str, ...] | None = None) -> None:
-    """Serve every provider fake and the control API on host:port until interrupted.
-    `control_token` (default: $SMSPROOF_CONTROL_TOKEN) guards /_smsproof/; `callback_hosts`
-    (default: $SMSPROOF_CALLBACK_HOSTS, comma-separated) are the fnmatch patterns of the hosts
-    callbacks may go to (none: any)."""
+    """Serve every provider fake and the control API on host:port until interrupted; with
+    `log`, a line per provider request and callback attempt on stdout. `control_token`
+    (default: $SMSPROOF_CONTROL_TOKEN) guards /_smsproof/; `callback_hosts` (default:
+    $SMSPROOF_CALLBACK_HOSTS, comma-separated) are the fnmatch patterns of the hosts callbacks
+    may go to (none: any)."""
     control_token = control_token or os.environ.get(TOKEN_ENV) or None
     if callback_hosts is None:
         callback_hosts = tuple(h.strip() for h in os.environ.get(CALLBACK_HOSTS_ENV, "").split(",") if h.strip())
     network = Network()
     network.outbox.allowed_hosts = tuple(callback_hosts)
     app = create_app(network)
+    if log:
+        log_requests(network.journal)
     if control_token:
         app = ControlToken(app, control_token)
     demos = add_demo_accounts(network) if demo else {}
@@ -151,7 +184,9 @@ def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
         print(warning, file=sys.stderr, flush=True)
     # No access log and no proxy-header rewriting: the fakes use neither, and both cost
     # time on every request.
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, proxy_headers=False)
+    # An open inbox page holds a live stream: shutting down waits for it only briefly.
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, proxy_headers=False,
+                            timeout_graceful_shutdown=1)
     gc.freeze()  # start-up objects too
     gc.callbacks.append(freeze_survivors)
     uvicorn.Server(config).run(sockets=[sock])
@@ -166,17 +201,25 @@ def add_exposure_arguments(parser: argparse.ArgumentParser) -> None:
                              f"${CALLBACK_HOSTS_ENV}, comma-separated, else any host)")
 
 
+def add_log_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--log", action="store_true",
+                       help="a line per provider request and callback attempt (the default)")
+    group.add_argument("--quiet", action="store_true", help="no per-request lines")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fake_providers",
                                      description="Serve the Sinch, CM.com and Instasent fakes.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8010)
     parser.add_argument("--no-demo", action="store_true", help="start without demo accounts")
+    add_log_flags(parser)
     add_exposure_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        run(args.host, args.port, demo=not args.no_demo, control_token=args.control_token,
-            callback_hosts=tuple(args.callback_host) or None)
+        run(args.host, args.port, demo=not args.no_demo, log=not args.quiet,
+            control_token=args.control_token, callback_hosts=tuple(args.callback_host) or None)
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from harness.exchanges import HarnessHTTPError
-from harness.rules import phones
+from harness.rules import consent, phones
 from harness.scenario.matching import format_time, parse_time
 from harness.scenario.runner import Environment
 
@@ -59,6 +59,10 @@ class Sandbox:
         self.secrets: dict[str, str] = {}
         self.ws = None
         self.mark = (len(self.driver.transcript), len(self.fakes.transcript))
+        self.steps: list[dict] = []  # what this example did, in order: the report's steps of a failure
+
+    def _step(self, kind: str, what) -> None:
+        self.steps.append({"kind": kind, "spec": what, "clock": format_time(self.now)})
 
     def __enter__(self) -> "Sandbox":
         self.ws = self.driver.create_workspace()
@@ -79,7 +83,7 @@ class Sandbox:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc is not None and not hasattr(exc, "exchanges"):
-            exc.exchanges, exc.timeline = self.exchanges(), self.timeline()
+            exc.exchanges, exc.timeline, exc.steps = self.exchanges(), self.timeline(), self.steps
         for provider, account in self.accounts.items():
             try:
                 self.fakes.delete_account(provider, account)
@@ -106,6 +110,7 @@ class Sandbox:
 
     def configure(self, config: dict) -> dict:
         """PUT /config with the sandbox's provider credentials merged in (raises Refused on 422)."""
+        self._step("configure", config)
         return self.ws.put_config({"providers": self.provider_credentials(), **config})
 
     # -- clocks ------------------------------------------------------------------------------------
@@ -117,6 +122,7 @@ class Sandbox:
         """The platform first (its scheduled work runs), then the fakes (due callbacks are delivered)."""
         if seconds <= 0:
             return
+        self._step("advance", f"{seconds:g} s")
         self.now = parse_time(self.ws.advance_clock(seconds)["now"])
         self.fakes.advance_clock(seconds)
 
@@ -124,21 +130,24 @@ class Sandbox:
         self.advance((moment - self.now).total_seconds())
 
     def past_batch(self) -> None:
-        """Move both clocks just past the next full hour, so the hourly batch has run."""
-        hour = self.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        self.advance_to(hour + timedelta(seconds=1))
+        """Move both clocks past the batch deadline of every reply so far (001: "Wait 1-2 hours")."""
+        self.advance((consent.BATCH_DEADLINE + timedelta(seconds=1)).total_seconds())
 
     # -- actions -----------------------------------------------------------------------------------
     def customer(self, phone: str, **fields) -> str:
         body = {"phone": phone, "consents": {CATEGORY: "accept"}, "sms_subscription": "subscribed", **fields}
-        return self.ws.create_customer(body)["id"]
+        customer_id = self.ws.create_customer(body)["id"]
+        self._step("create_customer", {"id": customer_id, **body})
+        return customer_id
 
     def reply(self, sender: str, body: str, to: str = LONG_CODE, provider: str = "sinch") -> dict:
         """A handset sends `body` to `to`; the fakes deliver it to the workspace's MO webhook."""
+        self._step("reply", {"from": sender, "to": to, "body": body, "provider": provider})
         return self.fakes.inbound(provider, sender, to, body)
 
     def send(self, customer_ids: list[str], body: str, **request) -> list[dict]:
         request = {"kind": "campaign", "category": CATEGORY, "customer_ids": customer_ids, "body": body, **request}
+        self._step("send", request)
         return self.ws.send(request)["outcomes"]
 
     # -- observations ------------------------------------------------------------------------------
@@ -149,6 +158,12 @@ class Sandbox:
             if provider in (None, name):
                 found += self.fakes.messages(provider=name, account=account, **filters)
         return sorted(found, key=lambda m: m.get("created_at") or "")
+
+    def processed_at(self, phone: str) -> datetime | None:
+        """When the platform says it processed the latest opt-out reply of `phone` (None: not yet)."""
+        entries = [e for e in self.ws.opt_outs()["blacklist"] if phones.same_phone(e["phone"], phone)]
+        stamp = entries[-1].get("processed_at") if entries else None
+        return parse_time(stamp) if stamp else None
 
     def blacklisted(self) -> set[str]:
         """E.164 phones on the platform's opt-out blacklist."""

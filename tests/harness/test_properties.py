@@ -163,7 +163,10 @@ def test_a_failing_check_reports_the_shrunk_example_and_evidence(tmp_path):
     assert SHRUNK_EXAMPLE.search(run.stdout) and "@reproduce_failure(" in run.stdout
     result, = [json.loads(line) for line in (results / "results-main.jsonl").read_text().splitlines()]
     assert result["verdict"] == "FAILED" and result["requirements"] == ["KW-LIMITS"]
-    assert result["expected"] == "422 at two_way.keywords" and result["observed"]["observed"] == "accepted"
+    assert result["expected"] == "422 at two_way.keywords" and result["observed"] == "accepted"  # no traceback text
+    assert result["steps"] and all(step["section"] == "example" for step in result["steps"])  # the shrunk example
+    configured = [step["spec"]["two_way"]["keywords"] for step in result["steps"] if step["kind"] == "configure"]
+    assert any(len(keywords) > 100 or any(len(k) > 20 for k in keywords) for keywords in configured), result["steps"]
     assert any(e["method"] == "PUT" and e["url"].endswith("/config") for e in result["exchanges"])
     assert any(path.is_file() for path in database.rglob("*"))  # the failing example, replayed first next time
     again = _pytest(*args, cwd=tmp_path, SMSPROOF_HYPOTHESIS_DB=str(database))
