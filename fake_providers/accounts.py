@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .callbacks import url_problem
 from .phones import digits_of, number_key, to_e164
 
 NUMBER_TYPES = ("long_code", "short_code", "shared_short_code")
@@ -93,6 +94,9 @@ class Accounts:
             value = settings.get(name)
             if value is not None and not isinstance(value, str):
                 raise AccountError(f"{name} must be a string")
+        for name in ("mo_callback_url", "dlr_callback_url"):
+            if settings.get(name) is not None and (problem := url_problem(settings[name])):
+                raise AccountError(f"{name}: {problem}")
         options = settings.get("options") or {}
         if not isinstance(options, dict):
             raise AccountError("options must be a JSON object")

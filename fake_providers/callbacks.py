@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import fnmatch
 import itertools
 import json
 import time
@@ -54,6 +55,24 @@ SINCH_RETRY = RetryPolicy(first_delay=5, max_retries=15,
                           retry_statuses=lambda s: s >= 500 or s == 429)
 
 
+def url_problem(url: str, allowed_hosts: tuple[str, ...] = ()) -> str | None:
+    """Why a callback could never be POSTed to `url` (None when it could): not an absolute
+    http(s) URL, a port out of range, a control character, or a host outside `allowed_hosts`
+    (fnmatch patterns; empty: any host)."""
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        return f"invalid callback URL {url!r}: {exc}"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return f"invalid callback URL {url!r}: not an absolute http or https URL"
+    if port is not None and not 0 < port < 65536:
+        return f"invalid callback URL {url!r}: port {port} out of range"
+    if allowed_hosts and not any(fnmatch.fnmatch(parsed.host, p) for p in allowed_hosts):
+        return f"callback host {parsed.host!r} is not in the allow-list ({', '.join(allowed_hosts)})"
+    return None
+
+
 @dataclass
 class Callback:
     id: str
@@ -89,6 +108,7 @@ class Outbox:
         self._client: httpx.AsyncClient | None = None
         self._callbacks: list[Callback] = []
         self._ids = itertools.count(1)
+        self.allowed_hosts: tuple[str, ...] = ()  # `smsproof serve --callback-host`; empty: any
 
     def create(self, provider: str, account: str, kind: str, url: str | None, payload: Any,
                policy: RetryPolicy, signer: Signer | None = None,
@@ -103,6 +123,8 @@ class Outbox:
             callback.body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         if url is None:
             callback.last_error = "no callback URL configured"
+        elif (problem := url_problem(url, self.allowed_hosts)) is not None:
+            callback.state, callback.last_error = "failed", problem  # never sent, never lost
         self._callbacks.append(callback)
         return callback
 
@@ -122,7 +144,10 @@ class Outbox:
             self._journal(callback, 0.0)
             return callback
         forced = next((f.status for f in struck if f.kind == "status"), None)
-        if forced is not None:
+        if "drop_connection" in kinds:  # the attempt fails as a dropped connection would
+            callback.last_status, latency_ms = None, 0.0
+            callback.last_error = "RemoteProtocolError: connection dropped by fault"
+        elif forced is not None:
             callback.last_status, callback.last_error, latency_ms = forced, None, 0.0
         else:
             callback.last_status, callback.last_error, latency_ms = await self._post(callback)
@@ -190,7 +215,7 @@ class Outbox:
             response = await self._client.post(callback.url, content=callback.body,
                                                headers=headers, timeout=callback.policy.timeout)
             status, error = response.status_code, None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             status, error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
         return status, error, (time.perf_counter() - started) * 1000
 

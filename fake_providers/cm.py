@@ -68,6 +68,9 @@ BODY_TYPES = ("auto", "text")
 PARTS_RANGE = (1, 8)
 MAX_MSG_ELEMENTS = 1000
 MAX_RECIPIENTS = 1000
+# The fake's own bound (CM documents none beyond 1000 x 1000): one request may not create more
+# messages than this, so no request can hold the server for seconds or grow it by gigabytes.
+MAX_MESSAGES_PER_REQUEST = 10_000
 MAX_REFERENCE = 32
 MAX_GROUPING = 100
 GROUPINGS = ("customgrouping", "customgrouping2", "customgrouping3")
@@ -203,6 +206,8 @@ class Backend(ProviderBackend):
         if (not isinstance(elements, list) or not 1 <= len(elements) <= MAX_MSG_ELEMENTS
                 or not all(isinstance(e, dict) for e in elements)):
             raise CmError(203, f"The 'msg' array is incorrect: 1 to {MAX_MSG_ELEMENTS} message objects")
+        if sum(len(e["to"]) if isinstance(e.get("to"), list) else 1 for e in elements) > MAX_MESSAGES_PER_REQUEST:
+            raise CmError(203, f"At most {MAX_MESSAGES_PER_REQUEST} recipients per request (a limit of the fake)")
         results = [result for element in elements for result in self._send_element(account, element)]
         accepted = sum(r["status"] == "Accepted" for r in results)
         return {"details": f"Created {accepted} message(s)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 from importlib.resources import files
 from typing import Any
@@ -20,11 +21,14 @@ from .faults import FaultError
 from .handsets import OutcomeError
 from .journal import KINDS, MessageFilter
 from .network import Network
+from .provider import parse_json
 
 
 PAGE_LIMIT, MAX_PAGE_LIMIT = 1000, 10_000  # items per page of a listing: default, most
 NEAREST_AMONG = 100_000  # the newest messages a failed verify ranks for the nearest ones
 YIELD_EVERY = 5_000  # messages a whole-journal count examines between turns of the event loop
+
+log = logging.getLogger("fake_providers")
 MAX_ADVANCE_SECONDS = 10 * 366 * 86400  # a bound far beyond any test, far below datetime's range
 # Where the clock may be: due events (delays, validity periods) stay inside datetime's range.
 CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
@@ -48,7 +52,7 @@ async def json_body(request: Request, required: bool = True) -> Any:
             raise ControlError(400, "invalid_json", "a JSON body is required")
         return {}
     try:
-        body = json.loads(raw)
+        body = parse_json(raw, finite=False)  # NaN or 1e400 answered as 422 by each validator
     except ValueError as exc:
         raise ControlError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -56,7 +60,14 @@ async def json_body(request: Request, required: bool = True) -> Any:
     return body
 
 
-def message_filter(source: dict) -> MessageFilter:
+FILTER_FIELDS = ("provider", "account", "direction", "to", "from", "since", "body", "status")
+
+
+def message_filter(source: dict, providers) -> MessageFilter:
+    wrong = [name for name in FILTER_FIELDS if not isinstance(source.get(name), (str, type(None)))]
+    if wrong:
+        raise ControlError(422, "invalid_filter", f"must be strings: {', '.join(wrong)}")
+    known_provider(source.get("provider"), providers)
     direction = source.get("direction")
     if direction not in (None, "", "mt", "mo"):
         raise ControlError(422, "invalid_filter", "direction must be mt or mo")
@@ -92,6 +103,13 @@ def page_body(key: str, items: list, cursor: int | None) -> dict:
     return {key: items, "next_cursor": None if cursor is None else str(cursor)}
 
 
+def known_provider(provider: str | None, providers) -> None:
+    """A provider filter names a provider served here (empty or absent: every provider)."""
+    if provider and provider not in providers:
+        raise ControlError(422, "invalid_filter", f"provider must be one of {list(providers)}")
+
+
+
 def routes(network: Network) -> list[Route]:
     def provider_of(request: Request) -> str:
         provider = request.path_params["provider"]
@@ -104,7 +122,8 @@ def routes(network: Network) -> list[Route]:
                              "clock": network.clock.to_dict()})
 
     async def list_accounts(request: Request) -> Response:
-        provider = request.query_params.get("provider")
+        provider = request.query_params.get("provider") or None
+        known_provider(provider, network.providers)
         return JSONResponse({"accounts": [a.to_dict() for a in network.accounts.all(provider)]})
 
     async def account(request: Request) -> Response:
@@ -134,16 +153,20 @@ def routes(network: Network) -> list[Route]:
     async def reset(request: Request) -> Response:
         body = await json_body(request, required=False)
         provider = body.get("provider")
-        if provider is not None and provider not in network.providers:
+        if provider is not None and (not isinstance(provider, str) or provider not in network.providers):
             return error(422, "invalid_scope", f"unknown provider {provider!r}")
-        if body.get("account") is not None and provider is None:
+        account = body.get("account")
+        if not isinstance(account, (str, type(None))):
+            return error(422, "invalid_scope", "account must be a string")
+        account = account or None  # empty: every account
+        if account is not None and provider is None:
             return error(422, "invalid_scope", "an account needs its provider")
-        network.reset(provider, body.get("account"))
+        network.reset(provider, account)
         return Response(status_code=204)
 
     async def messages(request: Request) -> Response:
         after, limit = paging(request)
-        criteria = message_filter(dict(request.query_params))
+        criteria = message_filter(dict(request.query_params), network.providers)
         found, cursor = network.journal.messages_page(criteria, after, limit)
         return JSONResponse(page_body("messages", [m.to_dict() for m in found], cursor))
 
@@ -151,9 +174,11 @@ def routes(network: Network) -> list[Route]:
         """Counts every match: the narrowest index is walked, pausing for other requests every
         YIELD_EVERY messages; on a mismatch, the nearest among the newest NEAREST_AMONG."""
         body = await json_body(request)
-        criteria = message_filter(body)
+        criteria = message_filter(body, network.providers)
         expected = body.get("count", 1)
-        if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        if isinstance(expected, float) and expected.is_integer():
+            expected = int(expected)  # 3.0 is an integer in JSON
+        if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
             return error(422, "invalid_count", "count must be a non-negative integer")
         count = 0
         for seen, message in enumerate(network.journal.candidates(criteria), 1):
@@ -177,6 +202,7 @@ def routes(network: Network) -> list[Route]:
     async def journal(request: Request) -> Response:
         after, limit = paging(request)
         kind = request.query_params.get("kind") or None
+        known_provider(request.query_params.get("provider"), network.providers)
         if kind not in (None, *KINDS):
             return error(422, "invalid_filter", f"kind must be one of {list(KINDS)}")
         entries, cursor = network.journal.entries_page(
@@ -257,7 +283,9 @@ def routes(network: Network) -> list[Route]:
             if mode not in ("real", "virtual"):
                 return error(422, "invalid_clock", "mode must be real or virtual")
             now = None
-            if body.get("now") is not None:
+            if body.get("now") not in (None, ""):  # empty: not set, as an empty filter
+                if not isinstance(body["now"], str):
+                    return error(422, "invalid_clock", "now must be a timestamp string")
                 try:
                     now = parse_iso(body["now"])
                 except (ValueError, AttributeError, OverflowError):
@@ -291,6 +319,9 @@ def routes(network: Network) -> list[Route]:
                 return await handler(request)
             except ControlError as exc:
                 return error(exc.status, exc.code, exc.message)
+            except Exception:  # a defect: logged with its traceback, never echoed to the caller
+                log.exception("control %s %s failed", request.method, request.url.path)
+                return error(500, "internal_error", "internal error (see the server log)")
         return run
 
     table = [

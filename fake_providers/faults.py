@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 KINDS = ("status", "latency", "drop_connection", "duplicate_callback", "drop_callback")
 CALLBACK_KINDS = ("duplicate_callback", "drop_callback")
+MAX_LATENCY_MS = 600_000  # ten minutes: a request held longer is a hung test, not a slow provider
 
 
 class FaultError(ValueError):
@@ -53,6 +54,18 @@ class Fault:
                 "fired": self.fired}
 
 
+def _number(spec: dict, name: str, types, default):
+    """`spec[name]` when it is a JSON number of `types` (true and "3" are not), else FaultError."""
+    value = spec.get(name)
+    if value is None:
+        return default
+    if types is int and isinstance(value, float) and value.is_integer():
+        return int(value)  # 3.0 is an integer in JSON
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise FaultError(f"{name} must be {'an integer' if types is int else 'a number'}")
+    return value
+
+
 class Faults:
     def __init__(self) -> None:
         self._faults: dict[str, Fault] = {}
@@ -66,29 +79,29 @@ class Faults:
         if kind not in KINDS:
             raise FaultError(f"kind must be one of {list(KINDS)}, got {kind!r}")
         status = spec.get("status")
-        if kind == "status" and not (isinstance(status, int) and 400 <= status <= 599):
+        if kind == "status":
+            status = _number(spec, "status", int, None)
+        if kind == "status" and not (status is not None and 400 <= status <= 599):
             raise FaultError("a status fault needs an HTTP error status (400-599)")
-        try:
-            probability = float(spec.get("probability", 1.0))
-            times = spec.get("times")
-            times = None if times is None else int(times)
-            latency_ms = int(spec.get("latency_ms") or 0)
-            retry_after = spec.get("retry_after")
-            retry_after = None if retry_after is None else int(retry_after)
-        except (TypeError, ValueError, OverflowError) as error:
-            raise FaultError(f"invalid number in fault: {error}") from None
+        if kind != "status" and (status is not None or spec.get("retry_after") is not None):
+            raise FaultError("status and retry_after belong to a status fault")
+        probability = _number(spec, "probability", (int, float), 1.0)
+        times = _number(spec, "times", int, None)
+        latency_ms = _number(spec, "latency_ms", int, 0)
+        retry_after = _number(spec, "retry_after", int, None)
         if not 0.0 <= probability <= 1.0:
             raise FaultError("probability must be between 0 and 1")
         if times is not None and times < 1:
             raise FaultError("times must be at least 1 (or null: for ever)")
         if latency_ms < 0 or (retry_after is not None and retry_after < 0):
             raise FaultError("latency_ms and retry_after must not be negative")
-        seed = spec.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise FaultError("seed must be an integer")
-        endpoint = spec.get("endpoint") or "*"
-        if not isinstance(endpoint, str) or not isinstance(spec.get("account", ""), (str, type(None))):
+        if latency_ms > MAX_LATENCY_MS:
+            raise FaultError(f"latency_ms must be at most {MAX_LATENCY_MS}")
+        seed = _number(spec, "seed", int, None)
+        endpoint = spec.get("endpoint")
+        if not isinstance(endpoint, (str, type(None))) or not isinstance(spec.get("account"), (str, type(None))):
             raise FaultError("endpoint and account must be strings")
+        endpoint = endpoint or "*"
         if kind in CALLBACK_KINDS and endpoint not in ("callback", "*"):
             raise FaultError(f"{kind} applies to the 'callback' endpoint")
         fault = Fault(id=f"fault_{next(self._ids)}", provider=provider,

@@ -56,10 +56,9 @@ class Handsets:
         outcome = spec.get("outcome") if isinstance(spec, dict) else None
         if outcome not in OUTCOMES:
             raise OutcomeError(f"outcome must be one of {list(OUTCOMES)}")
-        try:
-            delay = float(spec.get("delay_seconds", DEFAULT_DELAY_SECONDS))
-        except (TypeError, ValueError):
-            raise OutcomeError("delay_seconds must be a number") from None
+        delay = spec.get("delay_seconds", DEFAULT_DELAY_SECONDS)
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+            raise OutcomeError("delay_seconds must be a number")
         if not 0 <= delay <= MAX_DELAY_SECONDS:  # NaN fails both comparisons
             raise OutcomeError(f"delay_seconds must be from 0 to {MAX_DELAY_SECONDS:g}")
         dispatched = spec.get("dispatched", True)

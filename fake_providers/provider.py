@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import re
 from typing import Any, Awaitable, Callable, ClassVar
 
 from starlette import responses
@@ -36,6 +38,64 @@ OutcomeHandler = Callable[[Message, Outcome], Awaitable[None]]
 OUTCOME_STATUS = {"delivered": "Delivered", "failed": "Failed", "expired": "Expired",
                   "rejected": "Rejected", "bounced": "Bounced"}
 DROP_HEADER = "x-smsproof-dropped-connection"
+# Limits of the fakes' own, documented in docs/fake-providers.md: no provider nests its JSON
+# deeper than a few levels, and no single request may make the server hold or build unbounded
+# state (a request past them is refused with the provider's error body).
+MAX_JSON_DEPTH = 64
+MAX_BODY_BYTES = 4 * 1024 * 1024
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class HostileJSON(ValueError):
+    """A JSON document no provider accepts and no response could echo: nested past
+    MAX_JSON_DEPTH, a lone UTF-16 surrogate, a number out of float range, NaN or Infinity."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise HostileJSON(f"number out of range: {text[:40]}")
+    return value
+
+
+def _not_json(name: str) -> Any:
+    raise HostileJSON(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes | str, finite: bool = True) -> Any:
+    """`json.loads`, but a HostileJSON (a ValueError) for a document that could not be handled
+    safely afterwards (deep recursion, an unencodable string, with `finite` an infinite number
+    or NaN); other invalid JSON raises json's own ValueError."""
+    try:
+        value = (json.loads(raw, parse_float=_finite, parse_constant=_not_json) if finite
+                 else json.loads(raw))
+    except RecursionError:
+        raise HostileJSON(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    # Cheap filters first: depth needs at least as many brackets, a surrogate its escape.
+    deep = raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
+    if deep or _SURROGATE_ESCAPE.search(raw):
+        _check_tree(value)
+    return value
+
+
+def _check_tree(value: Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise HostileJSON("a string holds a lone UTF-16 surrogate") from None
+            continue
+        if depth > MAX_JSON_DEPTH and isinstance(node, (dict, list)):
+            raise HostileJSON(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend((item, depth + 1) for pair in node.items() for item in pair)
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
 
 
 class JSONResponse(responses.JSONResponse):
@@ -82,6 +142,10 @@ class ProviderBackend:
                        headers: dict[str, str] | None = None) -> Response:
         """The provider's own error body for an HTTP status (used for injected faults)."""
         raise NotImplementedError
+
+    def invalid_json_response(self, message: str) -> Response:
+        """The provider's answer to a body it cannot parse (refused before the handler runs)."""
+        return self.error_response(400, message)
 
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
                       body: str, details: dict | None = None) -> tuple[Message, Callback]:
@@ -163,6 +227,10 @@ class ProviderBackend:
         """Wrap a route handler: faults of (provider, account, `name`), journal, no traceback."""
 
         async def wrapped(request: Request) -> Response:
+            refused = await self._refuse_hostile(request)
+            if refused is not None:
+                self._journal_request(request, b"", None, name, refused, "refused")
+                return refused
             raw = await request.body()
             account = self.account_of(request, raw)
             retry_after: dict[str, str] = {}
@@ -187,6 +255,31 @@ class ProviderBackend:
             return response
 
         return wrapped
+
+    async def _refuse_hostile(self, request: Request) -> Response | None:
+        """The provider's error for a request no handler should see: a body past MAX_BODY_BYTES
+        (read no further), JSON that could not be handled safely, non-ASCII credentials (they
+        can match no token, and comparing them in constant time is undefined)."""
+        if not request.headers.get("authorization", "").isascii():
+            return self.error_response(401, "Invalid authentication credentials")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return self.error_response(413, f"Request Too Large: at most {MAX_BODY_BYTES} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return self.error_response(413, f"Request Too Large: at most {MAX_BODY_BYTES} bytes")
+            chunks.append(chunk)
+        raw = request._body = b"".join(chunks)  # what request.body() answers from now on
+        if raw:
+            try:
+                parse_json(raw)
+            except HostileJSON as exc:
+                return self.invalid_json_response(f"The JSON input is invalid: {exc}")
+            except ValueError:
+                pass  # not JSON at all: the handler answers it in the provider's own words
+        return None
 
     def _journal_request(self, request: Request, raw: bytes, account: str | None, name: str,
                          response: Response | None, note: str | None = None) -> None:

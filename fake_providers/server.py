@@ -4,14 +4,80 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hmac
+import ipaddress
+import os
 import socket
 import sys
+from base64 import b64decode
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import create_app
 from .journal import Journal
 from .network import Network
+
+
+CONTROL_PREFIX = "/_smsproof"
+TOKEN_ENV = "SMSPROOF_CONTROL_TOKEN"
+CALLBACK_HOSTS_ENV = "SMSPROOF_CALLBACK_HOSTS"
+
+
+class ControlToken:
+    """Guards the control API: a request under /_smsproof/ needs the token, as a bearer token or
+    as the password of HTTP Basic (any user name; a browser then asks once and sends it with
+    every request of the page). The provider APIs keep their own authentication."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app, self.token = app, token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")) \
+                and not self._authorized(dict(scope["headers"]).get(b"authorization", b"")):
+            body = b'{"error":"unauthorized","message":"the control API needs the control token"}'
+            await send({"type": "http.response.start", "status": 401, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Basic realm="smsproof control API"')]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+    def _authorized(self, header: bytes) -> bool:
+        scheme, _, credentials = header.partition(b" ")
+        if scheme.lower() == b"basic":
+            try:
+                credentials = b64decode(credentials, validate=True).partition(b":")[2]
+            except ValueError:
+                return False
+        elif scheme.lower() != b"bearer":
+            return False
+        return hmac.compare_digest(credentials.strip(), self.token)
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
+
+
+def exposure_warnings(host: str, control_token: str | None, callback_hosts: tuple[str, ...]) -> list[str]:
+    """What a server reachable from other machines must tell its operator."""
+    if is_loopback(host):
+        return []
+    warnings = []
+    if not control_token:
+        warnings.append(f"warning: serving on {host}, not loopback: the control API {CONTROL_PREFIX}/ "
+                        f"(accounts, traffic, faults, clock) is open to anyone who can reach it; "
+                        f"protect it with --control-token or {TOKEN_ENV}")
+    if not callback_hosts:
+        warnings.append(f"warning: callbacks go to any URL a caller names (batch callback_url); "
+                        f"restrict their hosts with --callback-host or {CALLBACK_HOSTS_ENV}")
+    return warnings
 
 
 def add_demo_accounts(network: Network) -> dict[str, tuple[str, dict]]:
@@ -104,19 +170,31 @@ def positive_int(text: str) -> int:
 
 
 def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
-        log_level: str = "warning", log: bool = True, max_messages: int | None = None) -> None:
+        log_level: str = "warning", log: bool = True, max_messages: int | None = None,
+        control_token: str | None = None, callback_hosts: tuple[str, ...] | None = None) -> None:
     """Serve every provider fake and the control API on host:port until interrupted; with
     `log`, a line per provider request and callback attempt on stdout; with `max_messages`, the
-    journal keeps that many messages (and as many entries), evicting the oldest."""
+    journal keeps that many messages (and as many entries), evicting the oldest. `control_token`
+    (default: $SMSPROOF_CONTROL_TOKEN) guards /_smsproof/; `callback_hosts` (default:
+    $SMSPROOF_CALLBACK_HOSTS, comma-separated) are the fnmatch patterns of the hosts callbacks
+    may go to (none: any)."""
+    control_token = control_token or os.environ.get(TOKEN_ENV) or None
+    if callback_hosts is None:
+        callback_hosts = tuple(h.strip() for h in os.environ.get(CALLBACK_HOSTS_ENV, "").split(",") if h.strip())
     network = Network()
     network.journal.max_records = max_messages
+    network.outbox.allowed_hosts = tuple(callback_hosts)
     app = create_app(network)
     if log:
         log_requests(network.journal)
+    if control_token:
+        app = ControlToken(app, control_token)
     demos = add_demo_accounts(network) if demo else {}
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     print(banner(network, demos, f"http://{shown}:{sock.getsockname()[1]}"), flush=True)
+    for warning in exposure_warnings(host, control_token, tuple(callback_hosts)):
+        print(warning, file=sys.stderr, flush=True)
     # No access log and no proxy-header rewriting: the fakes use neither, and both cost
     # time on every request.
     # An open inbox page holds a live stream: shutting down waits for it only briefly.
@@ -125,6 +203,15 @@ def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
     gc.freeze()  # start-up objects too
     gc.callbacks.append(freeze_survivors)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def add_exposure_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a server exposed beyond loopback (shared with `smsproof serve`)."""
+    parser.add_argument("--control-token", default=None,
+                        help=f"require this token on /_smsproof/ (default: ${TOKEN_ENV})")
+    parser.add_argument("--callback-host", action="append", default=[], metavar="PATTERN",
+                        help="a host callbacks may go to, fnmatch pattern (repeatable; default: "
+                             f"${CALLBACK_HOSTS_ENV}, comma-separated, else any host)")
 
 
 def add_log_flags(parser: argparse.ArgumentParser) -> None:
@@ -143,9 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     add_log_flags(parser)
     parser.add_argument("--max-messages", type=positive_int, metavar="N",
                         help="keep the newest N messages and N journal entries (default: all)")
+    add_exposure_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        run(args.host, args.port, demo=not args.no_demo, log=not args.quiet, max_messages=args.max_messages)
+        run(args.host, args.port, demo=not args.no_demo, log=not args.quiet, max_messages=args.max_messages,
+            control_token=args.control_token, callback_hosts=tuple(args.callback_host) or None)
     except KeyboardInterrupt:
         pass
     except OSError as exc:

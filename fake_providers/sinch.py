@@ -695,6 +695,9 @@ class Backend(ProviderBackend):
         return JSONResponse({"code": STATUS_CODES.get(status, "error"), "text": message},
                             status, headers)
 
+    def invalid_json_response(self, message: str) -> Response:
+        return JSONResponse({"code": "syntax_invalid_json", "text": message}, 400)
+
     def reset(self, account: str | None = None) -> None:
         if account is None:
             self._batches.clear()

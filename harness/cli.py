@@ -23,7 +23,7 @@ from pathlib import Path
 
 from fake_providers import cli as fakes_cli
 from fake_providers import server as fake_server
-from fake_providers.server import add_log_flags
+from fake_providers.server import add_exposure_arguments, add_log_flags
 from harness import catalogue, cli_list, realtime, report, servers, suite
 from harness.exchanges import Unreachable
 from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths
@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     add_log_flags(serve)
     serve.add_argument("--max-messages", type=fake_server.positive_int, metavar="N",
                        help="keep the newest N messages and N journal entries, evicting the oldest")
+    add_exposure_arguments(serve)
     fakes_cli.add_commands(commands)
 
     platform = commands.add_parser("platform", help="run the reference platform")
@@ -191,7 +192,8 @@ def serve(args) -> int:
             from fake_providers.server import run
 
             run(host=args.host, port=args.port, demo=not args.no_demo, log=not args.quiet,
-                max_messages=args.max_messages)
+                max_messages=args.max_messages, control_token=args.control_token,
+                callback_hosts=tuple(args.callback_host) or None)
         else:
             from reference_platform.server import run
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from . import driver, links, webhooks
 from .clock import RealClock
 from .mutants import Mutation
 from .outbox import ProviderHTTP
+
+log = logging.getLogger("reference_platform")
 
 
 async def short_link(request: Request):
@@ -28,7 +31,9 @@ async def not_found(request: Request, exc):
 
 
 async def server_error(request: Request, exc):
-    return JSONResponse({"error": "internal", "message": f"{exc.__class__.__name__}: {exc}"}, 500)
+    """A defect: logged with its traceback; the caller learns only that it happened."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": "internal", "message": "internal error (see the platform's log)"}, 500)
 
 
 class _CatchUp:

@@ -303,7 +303,7 @@ def _contact_centre(config, problems):
     except (ZoneInfoNotFoundError, ValueError):
         problems.add("contact_centre.business_hours.timezone", "unknown time zone")
     days = hours.get("days")
-    problems.check(isinstance(days, list) and all(isinstance(d, int) and 0 <= d <= 6 for d in days),
+    problems.check(isinstance(days, list) and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in days),
                    "contact_centre.business_hours.days", "must be a list of weekdays 0 (Monday) to 6")
     for key in ("start", "end"):
         problems.check(isinstance(hours.get(key), str) and bool(_HHMM.match(hours.get(key))),

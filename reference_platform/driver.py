@@ -7,7 +7,7 @@ from ulid import ULID
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import VERSION, clock, contact_centre, phones, sending
+from . import VERSION, clock, contact_centre, jsonbody, phones, sending
 from .config import PROCESS_DEFAULT_KEYWORDS, PROVIDERS
 from .timeutil import fmt, parse
 from .workspace import Customer, Workspace
@@ -41,8 +41,12 @@ def _base_url(request: Request) -> str:
 
 
 async def _json(request: Request):
+    """The body's JSON value, None when it is not JSON; BadBody (answered 422 by `with_workspace`)
+    for a hostile one."""
     try:
-        return await request.json()
+        return jsonbody.parse(await request.body())
+    except jsonbody.BadBody:
+        raise
     except ValueError:
         return None
 
@@ -56,7 +60,10 @@ def with_workspace(handler):
         ws = _workspace(request)
         if ws is None:
             return not_found(f"unknown workspace {request.path_params['ws']!r}")
-        return await handler(request, ws)
+        try:
+            return await handler(request, ws)
+        except jsonbody.BadBody as error:
+            return invalid([{"path": error.path, "message": error.message}])
 
     return wrapped
 
@@ -156,6 +163,8 @@ def _update_customer(ws: Workspace, customer: Customer, body: dict, explicit: bo
 @with_workspace
 async def create_customer(request, ws):
     body = await _json(request)
+    if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"] in ws.customers:
+        return JSONResponse({"errors": [{"path": "id", "message": f"customer {body['id']!r} exists"}]}, 409)
     problems = _customer_problems(ws, body, creating=True)
     if problems:
         return invalid(problems)
@@ -311,23 +320,37 @@ async def cc_message(request, ws):
 
 
 _WS = "/driver/v1/workspaces/{ws}"
-routes = [
-    Route("/driver/v1/capabilities", capabilities),
-    Route("/driver/v1/workspaces", create_workspace, methods=["POST"]),
-    Route(_WS, delete_workspace, methods=["DELETE"]),
-    Route(f"{_WS}/config", put_config, methods=["PUT"]),
-    Route(f"{_WS}/config", get_config, methods=["GET"]),
-    Route(f"{_WS}/customers", create_customer, methods=["POST"]),
-    Route(f"{_WS}/customers/{{id}}", get_customer, methods=["GET"]),
-    Route(f"{_WS}/customers/{{id}}", patch_customer, methods=["PATCH"]),
-    Route(f"{_WS}/customers/{{id}}/consents", track_consent, methods=["POST"]),
-    Route(f"{_WS}/customers/{{id}}/received", count_received, methods=["GET"]),
-    Route(f"{_WS}/sends", send, methods=["POST"]),
-    Route(f"{_WS}/clock", get_clock, methods=["GET"]),
-    Route(f"{_WS}/clock", set_clock, methods=["PUT"]),
-    Route(f"{_WS}/clock/advance", advance_clock, methods=["POST"]),
-    Route(f"{_WS}/events", list_events, methods=["GET"]),
-    Route(f"{_WS}/opt-outs", list_opt_outs, methods=["GET"]),
-    Route(f"{_WS}/contact-centre/queue", cc_queue, methods=["GET"]),
-    Route(f"{_WS}/contact-centre/messages", cc_message, methods=["POST"]),
+_TABLE = [  # (path, method, handler)
+    ("/driver/v1/capabilities", "GET", capabilities),
+    ("/driver/v1/workspaces", "POST", create_workspace),
+    (_WS, "DELETE", delete_workspace),
+    (f"{_WS}/config", "PUT", put_config),
+    (f"{_WS}/config", "GET", get_config),
+    (f"{_WS}/customers", "POST", create_customer),
+    (f"{_WS}/customers/{{id}}", "GET", get_customer),
+    (f"{_WS}/customers/{{id}}", "PATCH", patch_customer),
+    (f"{_WS}/customers/{{id}}/consents", "POST", track_consent),
+    (f"{_WS}/customers/{{id}}/received", "GET", count_received),
+    (f"{_WS}/sends", "POST", send),
+    (f"{_WS}/clock", "GET", get_clock),
+    (f"{_WS}/clock", "PUT", set_clock),
+    (f"{_WS}/clock/advance", "POST", advance_clock),
+    (f"{_WS}/events", "GET", list_events),
+    (f"{_WS}/opt-outs", "GET", list_opt_outs),
+    (f"{_WS}/contact-centre/queue", "GET", cc_queue),
+    (f"{_WS}/contact-centre/messages", "POST", cc_message),
 ]
+
+
+def _dispatch(handlers: dict):
+    """One route per path, so a 405 lists every method of the path in its Allow header."""
+    async def endpoint(request: Request):
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+    return endpoint
+
+
+_PATHS: dict[str, dict] = {}
+for _path, _method, _handler in _TABLE:
+    _PATHS.setdefault(_path, {})[_method] = _handler
+routes = [Route(path, _dispatch(handlers), methods=list(handlers)) for path, handlers in _PATHS.items()]

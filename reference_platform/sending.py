@@ -47,7 +47,7 @@ def validate(ws: Workspace, request) -> list[dict]:
         add("customer_ids", "must be a list")
     else:
         for index, cid in enumerate(ids):
-            if cid not in ws.customers:
+            if not isinstance(cid, str) or cid not in ws.customers:
                 add(f"customer_ids[{index}]", f"unknown customer {cid!r}")
     if kind == "alert" and phones.to_e164(request.get("alert_phone")) is None:
         add("alert_phone", "an alert needs a fixed phone number in international form")

@@ -1,11 +1,9 @@
 """Provider callbacks, one set per workspace: `/webhooks/{ws}/{provider}/mo|dlr`."""
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from . import inbound
+from . import inbound, jsonbody
 from .providers import Forbidden, Malformed, provider_module
 
 
@@ -32,7 +30,9 @@ async def callback(request: Request):
         return JSONResponse({"error": "unauthorized", "message": str(error)}, 401)
     try:
         try:
-            payload = json.loads(raw)
+            payload = jsonbody.parse(raw)
+        except jsonbody.BadBody as error:
+            raise Malformed(f"body: {error}") from None
         except (ValueError, UnicodeDecodeError) as error:
             raise Malformed("body is not JSON") from error
         if _kind(provider, path_kind, payload) == "mo":

@@ -8,10 +8,13 @@ import httpx
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fake_providers.app import create_app
+from fake_providers.journal import MessageFilter
 from fake_providers.network import Network
 
+# Any code point, lone UTF-16 surrogates too (json.dumps writes them as \\udxxx escapes).
+TEXT = st.characters(categories=["Cs"]) | st.characters()
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(TEXT, max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12)
 send_fields = st.fixed_dictionaries({}, optional={
@@ -137,3 +140,164 @@ def test_outcome_put_answers_the_outcome_or_an_error_body(msisdn, body):
     assert response.status_code in (200, 400, 404, 422), response.text  # 404: no route (a control character)
     if response.status_code >= 400:
         assert set(response.json()) == {"error", "message"}
+
+
+# -- hostile input: the class of document no handler may see --------------------------------
+DEEP = "[" * 3000 + "]" * 3000
+CM_TOKEN = "00000000-0000-0000-0000-0000000000c1"
+SEND_PATHS = {  # path -> (headers, a valid body with a hole "{}" for the hostile value)
+    "sinch": ("/xms/v1/SP1/batches", {"Authorization": "Bearer T"},
+              '{"from": "Shop", "to": ["+34600000010"], "body": %s, "from_ton": %s}'),
+    "cm": ("/v1.0/message", {},
+           '{"messages": {"authentication": {"producttoken": "%s"}, "msg": [{"from": "Shop", '
+           '"to": [{"number": "0034600000010"}], "body": {"content": %%s}, "reference": %%s}]}}' % CM_TOKEN),
+    "instasent": ("/sms", {"Authorization": "Bearer IT"},
+                  '{"from": "Shop", "to": "+34600000010", "text": %s, "clientId": %s}'),
+}
+hostile_values = st.sampled_from(['"\\ud800"', '"\\udfff x"', "1e400", "-1e999", "NaN", "Infinity",
+                                  "[" * 70 + "]" * 70, DEEP, '{"a": ' * 600 + "1" + "}" * 600])
+
+
+def hostile_run(requests, **account_settings):
+    network = Network()
+    network.accounts.put("sinch", "SP1", {"api_token": "T", "dlr_callback_url": "http://p/dlr",
+                                          "mo_callback_url": "http://p/mo",
+                                          "numbers": [{"number": "+4915112348765"}], **account_settings})
+    network.accounts.put("cm", CM_TOKEN, {})
+    network.accounts.put("instasent", "IT", {})
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(network)),
+                                     base_url="http://fakes.test") as client:
+            return [await client.request(method, url, content=content,
+                                         headers={"Content-Type": "application/json", **headers})
+                    for method, url, content, headers in requests]
+    return network, asyncio.run(go())
+
+
+ERROR_KEYS = {"sinch": {"code", "text"}, "cm": {"details", "errorCode", "messages"},
+              "instasent": {"message"}}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(sorted(SEND_PATHS)), hostile_values, st.booleans())
+def test_hostile_json_in_a_send_gets_the_providers_400_not_a_500(provider, value, in_second_field):
+    path, headers, template = SEND_PATHS[provider]
+    body = template % (('"Hi"', value) if in_second_field else (value, "null"))
+    _, [response] = hostile_run([("POST", path, body.encode(), headers)])
+    assert response.status_code == 400, response.text
+    assert set(response.json()) == ERROR_KEYS[provider]
+
+
+@settings(max_examples=20, deadline=None)
+@given(hostile_values, st.sampled_from(["provider", "from", "body"]))
+def test_hostile_json_on_inbound_is_refused_not_a_500(value, field_):
+    fields = {"provider": '"sinch"', "from": '"+34600000010"', "to": '"+4915112348765"', "body": '"Hi"'}
+    fields[field_] = value
+    body = "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}"
+    _, [response] = hostile_run([("POST", "/_smsproof/inbound", body.encode(), {})])
+    assert response.status_code in (400, 422), response.text  # 422: a number where a string goes
+    assert response.json()["error"] in ("invalid_json", "invalid_inbound")
+
+
+def test_a_non_ascii_bearer_token_is_a_401_not_a_500():
+    _, responses = hostile_run([
+        ("POST", "/xms/v1/SP1/batches", b'{"from":"Shop","to":["+34600000010"],"body":"Hi"}',
+         {"Authorization": "Bearer d\u00e9mo".encode()}),
+        ("GET", "/sms", b"", {"Authorization": "Bearer d\u00e9mo".encode()})])
+    assert [r.status_code for r in responses] == [401, 401]
+    assert set(responses[0].json()) == {"code", "text"}
+
+
+def test_a_body_past_the_size_limit_is_refused_unread():
+    from fake_providers.provider import MAX_BODY_BYTES
+    body = b'{"from":"Shop","to":["+34600000010"],"body":"' + b"x" * MAX_BODY_BYTES + b'"}'
+    network, [response] = hostile_run([("POST", "/xms/v1/SP1/batches", body, {"Authorization": "Bearer T"})])
+    assert response.status_code == 413
+    assert network.journal.find(MessageFilter()) == []
+
+
+def test_one_cm_request_cannot_create_a_million_messages():
+    from fake_providers.cm import MAX_MESSAGES_PER_REQUEST
+    recipients = [{"number": f"00346{i:08d}"} for i in range(100)]
+    elements = [{"from": "Shop", "to": recipients, "body": {"content": "Hi"}}] * (MAX_MESSAGES_PER_REQUEST // 100 + 1)
+    body = json.dumps({"messages": {"authentication": {"producttoken": CM_TOKEN}, "msg": elements}})
+    network, [response] = hostile_run([("POST", "/v1.0/message", body.encode(), {})])
+    assert response.status_code == 400 and response.json()["errorCode"] == 203
+    assert network.journal.find(MessageFilter()) == []
+
+
+bad_urls = st.sampled_from(["http://p:70000/mo", "http://p/\x01mo", "http://p:0/mo", "ftp://p/mo",
+                            "mo", "http:///mo", "http://[::1/mo", "http://p:-1/mo"])
+
+
+@settings(max_examples=10, deadline=None)
+@given(bad_urls)
+def test_a_bad_callback_url_is_refused_where_it_is_set(url):
+    _, [response] = hostile_run([("PUT", "/_smsproof/accounts/sinch/SP2",
+                                  json.dumps({"mo_callback_url": url}).encode(), {})])
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_account"
+
+
+@settings(max_examples=10, deadline=None)
+@given(bad_urls)
+def test_a_bad_callback_url_on_a_batch_fails_visibly_and_the_report_exists(url):
+    """A per-batch callback_url is not checked where it is set (Sinch takes any string): each
+    delivery report is still created and its callback is failed with the reason, not pending."""
+    send = json.dumps({"from": "Shop", "to": ["+34600000010", "+34600000011"], "body": "Hi",
+                       "delivery_report": "per_recipient", "callback_url": url}).encode()
+    network, [sent, advanced, listed] = hostile_run([
+        ("POST", "/xms/v1/SP1/batches", send, {"Authorization": "Bearer T"}),
+        ("POST", "/_smsproof/clock/advance", b'{"seconds": 3600}', {}),
+        ("GET", "/_smsproof/callbacks", b"", {})])
+    assert sent.status_code == 201 and advanced.status_code == 200, advanced.text
+    callbacks = [c for c in listed.json()["callbacks"] if c["kind"] == "dlr"]
+    assert {c["payload"]["recipient"].lstrip("+") for c in callbacks} == {"34600000010", "34600000011"}
+    assert all(c["state"] == "failed" and "callback URL" in c["error"] for c in callbacks)
+
+
+def test_the_callback_host_allow_list_fails_other_hosts_visibly():
+    network = Network()
+    network.outbox.allowed_hosts = ("*.example.test",)
+    network.accounts.put("sinch", "SP1", {"mo_callback_url": "http://169.254.169.254/admin",
+                                          "numbers": [{"number": "+4915112348765"}]})
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(network)),
+                                     base_url="http://fakes.test") as client:
+            return await client.post("/_smsproof/inbound", json={
+                "provider": "sinch", "from": "+34600000010", "to": "+4915112348765", "body": "STOP"})
+    response = asyncio.run(go())
+    assert response.status_code == 201
+    assert response.json()["callback"]["state"] == "failed"
+    assert "allow-list" in response.json()["callback"]["error"]
+
+
+def test_a_drop_connection_fault_on_callbacks_drops_the_attempt_and_it_is_retried():
+    delivered = []
+
+    async def platform(scope, receive, send):
+        delivered.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    network = Network(client_factory=lambda: httpx.AsyncClient(transport=httpx.ASGITransport(platform)))
+    network.accounts.put("sinch", "SP1", {"mo_callback_url": "http://platform.test/mo",
+                                          "numbers": [{"number": "+4915112348765"}]})
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(network)),
+                                     base_url="http://fakes.test") as client:
+            await client.post("/_smsproof/clock", json={"mode": "virtual"})
+            fault = await client.post("/_smsproof/faults", json={
+                "provider": "sinch", "endpoint": "callback", "kind": "drop_connection", "times": 1})
+            assert fault.status_code == 201, fault.text
+            first = await client.post("/_smsproof/inbound", json={
+                "provider": "sinch", "from": "+34600000010", "to": "+4915112348765", "body": "STOP"})
+            before = list(delivered)
+            await client.post("/_smsproof/clock/advance", json={"seconds": 60})
+            return first.json()["callback"], before
+    callback, before = asyncio.run(go())
+    assert callback["state"] == "pending" and "dropped" in callback["error"]
+    assert before == [] and delivered == ["/mo"]  # not delivered by the dropped attempt; by the retry

@@ -68,8 +68,10 @@ def test_a_field_with_two_problems_is_listed_once(p):
     assert "must be a string" in alert_phone["message"] and "international form" in alert_phone["message"]
 
 
+# Any code point, lone UTF-16 surrogates too (json.dumps writes them as \\udxxx escapes).
+TEXT = st.characters(categories=["Cs"]) | st.characters()
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(TEXT, max_size=12),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=8)
 
