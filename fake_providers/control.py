@@ -91,7 +91,7 @@ def paging(request: Request) -> tuple[int, int]:
     if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise ControlError(422, "invalid_cursor",
                            f"cursor {cursor[:40]!r} is not a next_cursor of this listing")
-    if limit is None or limit == "":
+    if limit is None:
         return int(cursor), PAGE_LIMIT
     if not (limit.isascii() and limit.isdigit() and 1 <= int(limit[:6]) <= MAX_PAGE_LIMIT):
         raise ControlError(422, "invalid_limit",
