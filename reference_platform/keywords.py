@@ -32,6 +32,11 @@ def matching_keyword(message: str, keywords: list[str], broken) -> str | None:
             hit = wanted in body
         elif broken("kw_whole_message"):
             hit = body == wanted
+        elif broken("kw_pattern_match"):
+            try:
+                hit = re.match(wanted, body) is not None
+            except re.error:
+                hit = False
         else:
             hit = body.startswith(wanted)
         if hit:
