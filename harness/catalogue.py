@@ -31,6 +31,8 @@ class Requirement:
     phrase: str
     reading: str | None = None
     reading_level: str | None = None
+    decision: str | None = None  # the review of the reading: which readings the MUST checks accept
+    rests_on: tuple[str, ...] = ()  # requirements whose checks this one's checks take for granted
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ class Catalogue:
     def by_profile(self, profile: str) -> list[Requirement]:
         return [r for r in self.requirements.values() if r.profile == profile]
 
+    def prerequisites(self, requirement_id: str) -> list[str]:
+        """Every requirement `requirement_id` rests on, directly or through others, nearest first."""
+        found: list[str] = []
+        frontier = list(self.requirements[requirement_id].rests_on)
+        while frontier:
+            current = frontier.pop(0)
+            if current not in found:
+                found.append(current)
+                frontier += self.requirements[current].rests_on
+        return found
+
 
 def load(path: Path = CATALOGUE_PATH) -> Catalogue:
     raw = path.read_bytes()
@@ -55,7 +68,7 @@ def load(path: Path = CATALOGUE_PATH) -> Catalogue:
     profiles = dict(data["profiles"])
     requirements: dict[str, Requirement] = {}
     for entry in data["requirements"]:
-        requirement = Requirement(**entry)
+        requirement = Requirement(**{**entry, "rests_on": tuple(entry.get("rests_on") or ())})
         if requirement.id in requirements:
             raise CatalogueError(f"{path}: duplicate requirement id {requirement.id}")
         if requirement.profile not in profiles:
@@ -63,10 +76,18 @@ def load(path: Path = CATALOGUE_PATH) -> Catalogue:
         for level in (requirement.level, requirement.reading_level):
             if level is not None and level not in LEVELS:
                 raise CatalogueError(f"{path}: {requirement.id}: level must be MUST or SHOULD, not {level!r}")
-        if (requirement.reading is None) != (requirement.reading_level is None):
-            raise CatalogueError(f"{path}: {requirement.id}: reading and reading_level go together")
+        if not (requirement.reading is None) == (requirement.reading_level is None) == (requirement.decision is None):
+            raise CatalogueError(f"{path}: {requirement.id}: reading, reading_level and decision go together")
         requirements[requirement.id] = requirement
-    return Catalogue(profiles, requirements, hashlib.sha256(raw).hexdigest())
+    for requirement in requirements.values():
+        unknown = [r for r in requirement.rests_on if r not in requirements]
+        if unknown:
+            raise CatalogueError(f"{path}: {requirement.id}: rests_on names unknown requirement {unknown[0]}")
+    cat = Catalogue(profiles, requirements, hashlib.sha256(raw).hexdigest())
+    for requirement in requirements.values():
+        if requirement.id in cat.prerequisites(requirement.id):
+            raise CatalogueError(f"{path}: {requirement.id}: rests_on leads back to itself")
+    return cat
 
 
 @functools.cache
@@ -88,14 +109,25 @@ def render_markdown(catalogue: Catalogue) -> str:
         "",
     ]
     for profile, description in catalogue.profiles.items():
-        lines += [f"## `{profile}`: {description}", "", "| id | level | requirement | seed | phrase |", "|---|---|---|---|---|"]
+        lines += [f"## `{profile}`: {description}", "",
+                  "| id | level | requirement | seed | phrase | rests on |", "|---|---|---|---|---|---|"]
         for r in catalogue.by_profile(profile):
-            lines.append(f"| `{r.id}` | {r.level} | {_cell(r.title)} | `{r.seed}` | \"{_cell(r.phrase)}\" |")
+            rests = ", ".join(f"`{p}`" for p in r.rests_on)
+            lines.append(f"| `{r.id}` | {r.level} | {_cell(r.title)} | `{r.seed}` | \"{_cell(r.phrase)}\" | {rests} |")
         lines.append("")
-    lines += ["## Readings of ambiguous or silent seeds", ""]
+    lines += ["## Readings of ambiguous or silent seeds", "",
+              "Where a seed allows more than one reading, the MUST checks accept every conforming reading",
+              "and the stricter one is checked at SHOULD. Each reading below was reviewed for that; the",
+              "decision says what the MUST checks accept.", ""]
     for r in catalogue.requirements.values():
         if r.reading:
             lines.append(f"- `{r.id}` (reading checked at {r.reading_level}): {r.reading}")
+            lines.append(f"  Decision: {r.decision}")
+    lines += ["", "## Root causes", "",
+              "\"Rests on\" names the requirements whose behaviour a requirement's checks take for granted",
+              "(the opt-out scenarios reply \"STOP\" to the keyword \"stop\", so they rest on `KW-CASE`). When a",
+              "requirement fails together with one it rests on, the report lists it as \"probably caused by\"",
+              "that one, below the root causes.", ""]
     lines.append("")
     return "\n".join(lines)
 

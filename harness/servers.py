@@ -99,6 +99,11 @@ def is_url(spec: str) -> bool:
     return spec.startswith(("http://", "https://"))
 
 
+def variants_of(adapter) -> list:
+    """An adapter's conforming variants (other readings that must certify); optional for adapters."""
+    return list(getattr(adapter, "variants", lambda: [])())
+
+
 @dataclass(frozen=True)
 class PlatformTarget:
     """What `--platform` resolved to: a running URL, or an adapter to embed (with an optional mutant)."""
@@ -120,7 +125,7 @@ def resolve_platform(spec: str = DEFAULT_PLATFORM, mutant: str | None = None) ->
         return PlatformTarget(spec, url=spec.rstrip("/"))
     adapter = load_adapter(spec)
     if mutant is not None:
-        known = [m.name for m in adapter.mutants()]
+        known = [m.name for m in adapter.mutants()] + [v.name for v in variants_of(adapter)]
         if mutant not in known:
             raise PlatformSpecError(f"platform {spec!r} has no mutant {mutant!r} (see `smsproof selftest`)")
     return PlatformTarget(spec, adapter=adapter, mutant=mutant)

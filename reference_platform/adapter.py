@@ -2,6 +2,7 @@
 
 from .app import create_app
 from .mutants import MUTANTS
+from .variants import VARIANTS
 
 
 class ReferencePlatform:
@@ -9,6 +10,10 @@ class ReferencePlatform:
 
     def mutants(self) -> list:
         return list(MUTANTS)
+
+    def variants(self) -> list:
+        """Conforming other readings of ambiguous seeds: each must certify."""
+        return list(VARIANTS)
 
     def create_app(self, mutant: str | None = None, base_url: str | None = None):
         return create_app(mutant=mutant, base_url=base_url)

@@ -6,6 +6,8 @@ and asking about an unknown name is a programming error (it would silently never
 
 from dataclasses import dataclass
 
+from .variants import BY_NAME as VARIANTS
+
 
 @dataclass(frozen=True)
 class Mutant:
@@ -123,12 +125,18 @@ BY_NAME = {mutant.name: mutant for mutant in MUTANTS}
 
 
 class Mutation:
-    """The selected mutant (or none), asked by rule code as `broken("name")`."""
+    """The selected mutant or conforming variant (or none), asked by rule code as `broken("name")`
+    (a mutant) or `broken.reads("name")` (a variant, reference_platform/variants.py)."""
 
     def __init__(self, name: str | None = None):
-        if name is not None and name not in BY_NAME:
+        if name is not None and name not in BY_NAME and name not in VARIANTS:
             raise ValueError(f"unknown mutant {name!r}; known: {', '.join(sorted(BY_NAME))}")
         self.name = name
+
+    def reads(self, name: str) -> bool:
+        if name not in VARIANTS:
+            raise KeyError(f"no variant named {name!r}")
+        return self.name == name
 
     def __call__(self, name: str) -> bool:
         if name not in BY_NAME:

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from harness.exchanges import HarnessHTTPError
-from harness.rules import phones
+from harness.rules import consent, phones
 from harness.scenario.matching import format_time, parse_time
 from harness.scenario.runner import Environment
 
@@ -124,9 +124,8 @@ class Sandbox:
         self.advance((moment - self.now).total_seconds())
 
     def past_batch(self) -> None:
-        """Move both clocks just past the next full hour, so the hourly batch has run."""
-        hour = self.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        self.advance_to(hour + timedelta(seconds=1))
+        """Move both clocks past the batch deadline of every reply so far (001: "Wait 1-2 hours")."""
+        self.advance((consent.BATCH_DEADLINE + timedelta(seconds=1)).total_seconds())
 
     # -- actions -----------------------------------------------------------------------------------
     def customer(self, phone: str, **fields) -> str:
@@ -149,6 +148,12 @@ class Sandbox:
             if provider in (None, name):
                 found += self.fakes.messages(provider=name, account=account, **filters)
         return sorted(found, key=lambda m: m.get("created_at") or "")
+
+    def processed_at(self, phone: str) -> datetime | None:
+        """When the platform says it processed the latest opt-out reply of `phone` (None: not yet)."""
+        entries = [e for e in self.ws.opt_outs()["blacklist"] if phones.same_phone(e["phone"], phone)]
+        stamp = entries[-1].get("processed_at") if entries else None
+        return parse_time(stamp) if stamp else None
 
     def blacklisted(self) -> set[str]:
         """E.164 phones on the platform's opt-out blacklist."""

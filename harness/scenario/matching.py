@@ -9,7 +9,7 @@ from typing import Any
 from harness.rules import phones
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-MATCHERS = ("phone", "contains", "starts_with", "one_of", "present", "not")
+MATCHERS = ("phone", "contains", "starts_with", "one_of", "present", "not", "between")
 
 
 def seconds(duration: float | int | str) -> float:
@@ -42,6 +42,8 @@ def matches(observed: Any, expected: Any) -> bool:
             return any(matches(observed, option) for option in arg)
         if kind == "present":
             return (observed is not None) is arg
+        if kind == "between":
+            return _between(observed, *arg)
         return not matches(observed, arg)
     if isinstance(expected, dict):
         return isinstance(observed, dict) and all(matches(observed.get(k), v) for k, v in expected.items())
@@ -58,6 +60,14 @@ def fields_match(observed: dict, expected: dict) -> bool:
 
 def _looks_like_time(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", text))
+
+
+def _between(observed: Any, earliest: str, latest: str) -> bool:
+    """A timestamp within [earliest, latest]: where a seed allows a range ("Wait 1-2 hours")."""
+    try:
+        return isinstance(observed, str) and parse_time(earliest) <= parse_time(observed) <= parse_time(latest)
+    except ValueError:
+        return False
 
 
 def _same_instant(observed: str, expected: str) -> bool:

@@ -54,31 +54,40 @@ def test_phone_identity_across_forms():
 T = datetime(2026, 1, 5, 10, 20, tzinfo=timezone.utc)
 
 
-def test_batch_is_the_next_full_hour_strictly_after_the_reply():
-    assert consent.batch_time(T) == T.replace(hour=11, minute=0)
-    assert consent.batch_time(T.replace(minute=0)) == T.replace(hour=11, minute=0)
-    assert consent.batch_time(T.replace(minute=59, second=59)) == T.replace(hour=11, minute=0)
+def test_full_hour_batch_is_the_next_full_hour_strictly_after_the_reply():
+    assert consent.full_hour_batch(T) == T.replace(hour=11, minute=0)
+    assert consent.full_hour_batch(T.replace(minute=0)) == T.replace(hour=11, minute=0)
+    assert consent.full_hour_batch(T.replace(minute=59, second=59)) == T.replace(hour=11, minute=0)
 
 
-def test_send_in_the_window_is_enqueue_failed_then_skipped_after_the_batch():
-    assert consent.send_after_opt_out(T, T - timedelta(seconds=1)).status == "enqueued"
-    window = consent.send_after_opt_out(T, T + timedelta(minutes=39, seconds=59))
+def test_any_hourly_schedule_within_two_hours_conforms():
+    assert consent.processed_in_time(T, T.replace(hour=11, minute=0))  # the next full hour
+    assert consent.processed_in_time(T, T + timedelta(hours=1))  # one hour after the reply
+    assert consent.processed_in_time(T, T + timedelta(hours=2))  # "Wait 1-2 hours"
+    assert not consent.processed_in_time(T, T)  # at once: no enqueue_failed window
+    assert not consent.processed_in_time(T, T + timedelta(hours=2, seconds=1))
+    assert consent.events_may_be_visible(T, T) == {False}
+    assert consent.events_may_be_visible(T, T + timedelta(minutes=40)) == {False, True}
+    assert consent.events_may_be_visible(T, T + timedelta(hours=2)) == {True}
+
+
+def test_send_is_enqueue_failed_until_the_platform_processed_the_reply_then_skipped():
+    assert consent.send_after_opt_out(T, T - timedelta(seconds=1), processed=False).status == "enqueued"
+    window = consent.send_after_opt_out(T, T + timedelta(minutes=39, seconds=59), processed=False)
     assert (window.status, window.reason, window.message) == (
         "enqueue_failed", "blacklisted", "Phone number is blacklisted by an opt-out keyword.")
-    after = consent.send_after_opt_out(T, T.replace(hour=11, minute=0))
+    after = consent.send_after_opt_out(T, T + timedelta(minutes=40), processed=True)
     assert (after.status, after.reason) == ("skipped", "consent_rejected")
-    assert not consent.events_visible(T, T.replace(minute=59))
-    assert consent.events_visible(T, T.replace(hour=11, minute=0))
 
 
 def test_expected_consent_events_one_per_customer_and_category():
     events = consent.expected_consent_events(
         customer_ids=["a", "b"], categories=["sms_marketing", "sms_news"], sender="+421905123456",
-        body="STOP", received_at=T)
+        body="STOP", received_at=T, imported_at=T + timedelta(hours=1))
     assert len(events) == 4
     assert {(e["customer_id"], e["category"]) for e in events} == {
         ("a", "sms_marketing"), ("a", "sms_news"), ("b", "sms_marketing"), ("b", "sms_news")}
-    assert all(e["imported_timestamp"] == T.replace(hour=11, minute=0) and e["timestamp"] == T for e in events)
+    assert all(e["imported_timestamp"] == T + timedelta(hours=1) and e["timestamp"] == T for e in events)
 
 
 def _profiles(n, received=()):
