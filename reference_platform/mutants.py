@@ -119,6 +119,17 @@ MUTANTS = [
            "The contact-centre blacklist is compared as written: '0034...' does not block '+34...'."),
     Mutant("seg_escape_pair_split", "SEG-EXTENDED",
            "GSM parts are septets / 153 rounded up: an escape pair may straddle two parts."),
+    # Found by asking, requirement by requirement, which wrong implementations still passed.
+    Mutant("kw_keyword_case_kept", "KW-CASE", "Replies are case-folded but configured keywords are not: 'STOP' never matches."),
+    Mutant("kw_whitespace_spaces_only", "KW-WHITESPACE", "Only spaces are ignored: a leading tab or newline keeps the reply from matching."),
+    Mutant("kw_length_in_bytes", "KW-LIMITS", "Keyword length is counted in UTF-8 bytes: a 20-character keyword with accents is refused."),
+    Mutant("incoming_to_newest_profile", "DUP-INCOMING-ONE", "The incoming message goes to the newest profile with the phone."),
+    Mutant("incoming_recipient_is_sender", "IN-EVENT-FIELDS",
+           "The incoming_message recipient is the configured sender, not the dedicated number that received the reply."),
+    Mutant("phone_match_by_national_number", "PH-FORMS",
+           "Replies match profiles by the last nine digits: a profile of another country with the same digits opts out too."),
+    Mutant("seg_surrogates_count_one", "SEG-UNICODE", "UCS-2 counts characters, not UTF-16 units: an emoji takes one of the 70."),
+    Mutant("cc_hours_in_utc", "CC-OUT-OF-HOURS", "Business hours are compared with the UTC time, not the configured time zone's."),
 ]
 
 BY_NAME = {mutant.name: mutant for mutant in MUTANTS}

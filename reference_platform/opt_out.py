@@ -11,6 +11,8 @@ def profiles_for(ws: Workspace, sender_raw: str, sender: str) -> list[Customer]:
     """Profiles with the sender's phone, those that most recently got an SMS first, then the oldest."""
     if ws.broken("phone_forms_strict"):
         matching = [c for c in ws.customers.values() if c.phone_raw == sender_raw]
+    elif ws.broken("phone_match_by_national_number"):
+        matching = [c for c in ws.customers.values() if c.phone and c.phone[-9:] == sender[-9:]]
     else:
         matching = ws.customers_with_phone(sender)
     return sorted(matching, key=lambda c: (c.last_sms_seq is None, -(c.last_sms_seq or 0), c.seq))
@@ -26,6 +28,10 @@ def track_incoming(ws: Workspace, profiles: list[Customer], sender: str, recipie
         chosen = profiles
     elif ws.broken("incoming_to_oldest_profile") or (ws.broken("ordinary_reply_to_oldest") and not opt_out):
         chosen = [min(profiles, key=lambda c: c.seq)]
+    elif ws.broken("incoming_to_newest_profile"):
+        chosen = [max(profiles, key=lambda c: c.seq)]
+    if ws.broken("incoming_recipient_is_sender"):
+        recipient = ws.config["sending"].get("sender") or recipient
     if ws.broken("incoming_sender_recipient_swapped"):
         sender, recipient = recipient, sender
     for customer in chosen:

@@ -46,5 +46,5 @@ def segment(text: str, broken) -> Segmentation:
         if broken("seg_escape_pair_split") and sum(costs) > 160:
             parts = -(-sum(costs) // multi)
         return Segmentation("GSM", sum(costs), parts)
-    costs = [len(char.encode("utf-16-le")) // 2 for char in text]
+    costs = [1 if broken("seg_surrogates_count_one") else len(char.encode("utf-16-le")) // 2 for char in text]
     return Segmentation("UCS2", sum(costs), _parts(costs, 70, 67))

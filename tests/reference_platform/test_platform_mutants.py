@@ -561,6 +561,49 @@ def _(p):
 SCENARIOS["seg_escape_pair_split"] = segments("a" * 152 + "€" + "a" * 152)
 
 
+@scenario("kw_keyword_case_kept")
+def _(p):
+    p.configure(two_way={"keywords": ["STOP"]})
+    return blacklisted_after("stop")(p)
+
+
+SCENARIOS["kw_whitespace_spaces_only"] = blacklisted_after("\tstop")
+
+
+@scenario("kw_length_in_bytes")
+def _(p):
+    return p.put_config({"two_way": {"keywords": ["arrêtdésinscriptions"]}}).status_code
+
+
+SCENARIOS["incoming_to_newest_profile"] = incoming_after(("a", "campaign"))
+
+
+@scenario("incoming_recipient_is_sender")
+def _(p):
+    p.customer(PHONE)
+    p.mo(PHONE, "hello")
+    return [e["recipient"] for e in p.campaign_events(status="incoming_message")]
+
+
+@scenario("phone_match_by_national_number")
+def _(p):
+    p.customer("+4315123456789")
+    p.mo("+4915123456789", "hello")
+    return len(p.campaign_events(status="incoming_message"))
+
+
+SCENARIOS["seg_surrogates_count_one"] = segments("😀" * 36)
+
+
+@scenario("cc_hours_in_utc")
+def _(p):
+    contact_centre(p, business_hours={"timezone": "Europe/Madrid", "days": [0, 1, 2, 3, 4], "start": "09:00",
+                                      "end": "18:00"})
+    p.set_clock("2026-01-05T17:30:00.000Z")
+    p.mo(PHONE, "hi", to="+34910000000")
+    return cc_states(p), len(p.providers.sent)
+
+
 @pytest.mark.parametrize("mutant", [m.name for m in MUTANTS])
 def test_mutant_breaks_its_rule(mutant):
     assert mutant in SCENARIOS, f"no scenario shows what {mutant} breaks"
