@@ -120,6 +120,7 @@ LETTER_PAIRS = [a + b for a in s.LETTERS for b in s.LETTERS]
 @given(keywords=s.keyword_lists_at_limits())
 @example(keywords=[f"kw{pair}" for pair in LETTER_PAIRS[:101]])
 @example(keywords=["stop", "q" * 21])
+@example(keywords=["stop", "arrêtdésinscriptions"])  # 20 characters, 22 bytes: characters count
 @example(keywords=[f"kw{pair}" for pair in LETTER_PAIRS[:99]] + ["q" * 20])
 def test_keyword_limits(target, keywords):
     """Up to 100 keywords of up to 20 characters are accepted, and the last and longest of them work; more is refused."""

@@ -78,6 +78,7 @@ def test_extension_characters_count_two(target, body):
 @given(body=within_eight_parts("ucs2") | within_eight_parts("surrogates"))
 @example(body="ą" * 71)
 @example(body="😀" * 35)
+@example(body="😀" * 36)  # 72 UTF-16 units: two parts
 def test_unicode_segment_count(target, body):
     """One character outside GSM 03.38 makes the body UCS-2: 70 code units, 67 per part, surrogate pairs kept whole."""
     check_send(target, body)
