@@ -32,7 +32,7 @@ def unsubscribe_keyword(capabilities: dict) -> str:
 
 
 @pytest.mark.parametrize("policy", POLICY_CASES)
-@check_settings(8)
+@check_settings(6)  # and five explicit boundary cases
 @given(others=s.confirmation_policies(), region=st.sampled_from(s.POLICY_REGIONS), serial=st.integers(0, 499),
        send_confirmation=st.booleans(), listed=st.booleans(), number=st.sampled_from([SHORT_CODE, LONG_CODE]))
 @example(others={}, region="FR", serial=1, send_confirmation=False, listed=True, number=SHORT_CODE)

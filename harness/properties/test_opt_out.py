@@ -143,7 +143,7 @@ DUPLICATE_ASPECTS = [
 
 
 @pytest.mark.parametrize("aspect", DUPLICATE_ASPECTS)
-@check_settings(6)
+@check_settings(4)  # and five explicit boundary cases
 @given(dup=duplicate_cases(), form=s.CUSTOMER_FORMS)
 @example(dup=case(["accept"] * 12, [10, 11]), form="+")
 @example(dup=case(["accept"] * 2, [0, 1]), form="00")
@@ -335,7 +335,7 @@ def test_legitimate_interest_blocks_new_profiles(target, number, form, hours_lat
 
 # -- IN-DUPLICATE: a provider retries a callback -------------------------------------------------
 @pytest.mark.requirement("IN-DUPLICATE")
-@check_settings(6)
+@check_settings(4)
 @given(body=DUPLICATE_REPLIES, profiles=st.integers(1, 3), sender=s.SENDER_FORMS)
 @example(body="stop", profiles=2, sender="+")
 @example(body="Thanks!", profiles=1, sender="bare")
@@ -369,7 +369,7 @@ SWITCH_REPLIES = st.sampled_from(["stop", "STOP now", "arrêt", "Thanks!", "9", 
 
 
 @pytest.mark.parametrize("aspect", SWITCH_ASPECTS)
-@check_settings(6)
+@check_settings(4)
 @given(opt_out_enabled=st.booleans(), track_incoming=st.booleans(), body=SWITCH_REPLIES)
 @example(opt_out_enabled=False, track_incoming=True, body="stop")
 @example(opt_out_enabled=True, track_incoming=True, body="Thanks!")
