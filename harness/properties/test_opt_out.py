@@ -283,7 +283,9 @@ def test_reply_relative_to_batch(target, aspect, offset_ms, body, extra_categori
     with Sandbox(target, start=START + timedelta(milliseconds=offset_ms)) as sandbox:
         categories = [CATEGORY] + [f"sms_category_{i}" for i in range(extra_categories)]  # up to 5 (KW-CATEGORIES)
         sandbox.configure(two_way_config(categories=categories))
-        probe = Probe(sandbox, sandbox.customer(number), number, body, sandbox.now, categories)
+        # Stored with double zeroes (001's own form), replying as the provider reports it (bare digits): the
+        # blacklist must hold the number, not one way of writing it.
+        probe = Probe(sandbox, sandbox.customer(s.written_as(number, "00")), number, body, sandbox.now, categories)
         sandbox.reply(number, body)
         deadline_ms = round(consent.BATCH_DEADLINE.total_seconds() * 1000)
         # "before": at the reply or up to the deadline (the platform's own processing decides what is due);

@@ -110,6 +110,7 @@ def test_check_passes_on_the_reference(reference, name):
     ("confirmation_country_of_inbound_number", "confirmation_mandatory"),
     ("seg_escape_pair_split", "segments_extended"),
     ("duplicate_callbacks_processed", "delivered_twice"),
+    ("blacklist_lookup_raw_phone", "enqueue_failed"),
 ])
 def test_check_catches_the_mutant_of_its_rule(fakes_url, mutant, name):
     check, kwargs = CHECKS[name]
