@@ -32,6 +32,7 @@ SHRINK_SECONDS_ENV = "SMSPROOF_SHRINK_SECONDS"
 DATABASE_ENV = "SMSPROOF_HYPOTHESIS_DB"
 DEFAULT_SHRINK_SECONDS = 20
 _overrides: dict[str, object] = {}
+_UNSET = object()
 
 
 class SettingsError(ValueError):
@@ -39,15 +40,18 @@ class SettingsError(ValueError):
 
 
 def configure(examples: int | None = None, database: str | os.PathLike | None = None,
-              shrink: bool | None = None, seed: int | str | None = None) -> None:
-    """Set from the pytest options before the check modules are imported (harness/properties/conftest.py)."""
+              shrink: bool | None = None, seed=_UNSET) -> None:
+    """Set from the pytest options before the check modules are imported (harness/properties/conftest.py).
+
+    `seed` is the run's `--hypothesis-seed` (None: no seed), set on every run so that a seed of an
+    earlier in-process run never carries over."""
     if shrink is not None:
         _overrides["shrink"] = shrink
     if examples is not None:
         _overrides["examples"] = _positive(examples, "--smsproof-examples")
     if database is not None:
         _overrides["database"] = Path(database)
-    if seed is not None:
+    if seed is not _UNSET:
         _overrides["seed"] = seed
 
 
