@@ -402,3 +402,37 @@ def test_two_way_settings(target, aspect, opt_out_enabled, track_incoming, body)
             if len(got) != int(effect == "tracked"):
                 raise CheckFailed(settings, {"incoming_messages": int(effect == "tracked")},
                                   {"incoming_messages": len(got)})
+
+
+# -- several replies in one hour, from phones with or without a profile ------------------------------
+REPLIES_IN_HOUR = [pytest.param(r, marks=pytest.mark.requirement(r), id=r)
+                   for r in ("OPT-BLACKLIST-IMMEDIATE", "OPT-BATCH-HOURLY")]
+
+
+@pytest.mark.parametrize("aspect", REPLIES_IN_HOUR)
+@check_settings(4)
+@given(replies=st.lists(st.tuples(st.integers(0, 59), st.booleans()), min_size=1, max_size=4).map(sorted))
+@example(replies=[(10, True), (20, True), (30, True)])  # three in one hour: all processed, not one per batch
+@example(replies=[(5, False), (6, True)])  # a phone no profile has yet is blacklisted too
+def test_replies_in_one_hour(target, aspect, replies):
+    """Every opt-out reply of the hour is blacklisted at once, whether a profile has the phone yet or not, and
+    every one of them is processed within the window, not one per batch. `replies`: (minute, has a profile)."""
+    minutes, profiled = [m for m, _ in replies], [p for _, p in replies]
+    numbers = [s.mobile_number("PL", 30 + i) for i in range(len(minutes))]
+    with Sandbox(target) as sandbox:
+        sandbox.configure(two_way_config())
+        customers = {n: sandbox.customer(n) for n, has in zip(numbers, profiled) if has}
+        start = sandbox.now
+        for number, minute in zip(numbers, minutes):
+            sandbox.advance_to(start + timedelta(minutes=minute))
+            sandbox.reply(number, "stop")
+            if aspect == "OPT-BLACKLIST-IMMEDIATE" and number not in sandbox.blacklisted():
+                raise CheckFailed(f"reply from {number} ({'with' if number in customers else 'without'} a profile) "
+                                  f"not blacklisted at once", number, sorted(sandbox.blacklisted()))
+        if aspect == "OPT-BATCH-HOURLY":
+            sandbox.past_batch()  # past the window of the last reply, so past every reply's
+            rejected = {e["customer_id"] for e in reply_rejects(sandbox)}
+            missing = sorted(n for n, c in customers.items() if c not in rejected)
+            if missing:
+                raise CheckFailed(f"{len(minutes)} replies at minutes {minutes}: not processed within "
+                                  f"{consent.BATCH_DEADLINE} of the reply", [], missing)

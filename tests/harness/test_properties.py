@@ -71,6 +71,8 @@ CHECKS = {
     "opt_out_disabled": (opt_out_checks.test_two_way_settings, {"aspect": "opt_out"}),
     "incoming_tracked": (opt_out_checks.test_two_way_settings, {"aspect": "tracked"}),
     "confirmation_mandatory": (confirmation_checks.test_confirmation_by_country, {"policy": "mandatory"}),
+    "replies_blacklisted": (opt_out_checks.test_replies_in_one_hour, {"aspect": "OPT-BLACKLIST-IMMEDIATE"}),
+    "replies_processed": (opt_out_checks.test_replies_in_one_hour, {"aspect": "OPT-BATCH-HOURLY"}),
 }
 
 
@@ -111,6 +113,8 @@ def test_check_passes_on_the_reference(reference, name):
     ("seg_escape_pair_split", "segments_extended"),
     ("duplicate_callbacks_processed", "delivered_twice"),
     ("blacklist_lookup_raw_phone", "enqueue_failed"),
+    ("opt_out_reply_from_unknown_phone_ignored", "replies_blacklisted"),
+    ("batch_first_reply_only", "replies_processed"),
 ])
 def test_check_catches_the_mutant_of_its_rule(fakes_url, mutant, name):
     check, kwargs = CHECKS[name]
