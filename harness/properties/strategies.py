@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from fake_providers.encoding import PART_LIMIT, SINGLE_LIMIT
 from harness.rules import keywords as kw_rules
+from harness.rules import phones
 from harness.rules.duplicates import Profile
 
 # -- opt-out keywords (001) ---------------------------------------------------------------------
@@ -131,6 +132,15 @@ def mobile_number(region: str, serial: int) -> str:
     candidate = national[:-3] + f"{500 + serial % 500:03d}"
     number = phonenumbers.parse(f"+{example.country_code}{candidate}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def same_digits_elsewhere(e164: str) -> str | None:
+    """Another country's possible number ending in the same ten digits as `e164` (a different phone), or None."""
+    for code in ("43", "31", "48", "46", "39"):
+        twin = phones.identity("+" + code + e164[-10:])
+        if twin is not None and not e164.startswith("+" + code):
+            return twin
+    return None
 
 
 def mobile_numbers(regions=REGIONS) -> st.SearchStrategy[str]:

@@ -40,10 +40,14 @@ def incoming(sandbox: Sandbox) -> list[dict]:
 @given(number=s.mobile_numbers(), stored=s.CUSTOMER_FORMS, sender=s.SENDER_FORMS)
 @example(number="+4915123456789", stored="00", sender="+")
 def test_phone_forms_are_one_identity(target, number, stored, sender):
-    """A customer stored as "+..." or "00..." is reached by a send and opted out by a reply from any form."""
+    """A customer stored as "+..." or "00..." is reached by a send and opted out by a reply from any form; a
+    customer of another country whose number ends in the same digits is not."""
     with Sandbox(target) as sandbox:
         sandbox.configure(two_way_config())
         customer = sandbox.customer(s.written_as(number, stored))
+        twin = s.same_digits_elsewhere(number)
+        if twin is not None:
+            sandbox.customer(twin)
         outcome, = sandbox.send([customer], "Hello")
         reached = sandbox.messages(direction="mt", to=number)
         if outcome["status"] != "enqueued" or len(reached) != 1 or not phones.same_phone(reached[0]["to"], number):
@@ -282,7 +286,9 @@ def test_reply_relative_to_batch(target, aspect, offset_ms, body, extra_categori
     number = s.mobile_number("FR", 3)
     with Sandbox(target, start=START + timedelta(milliseconds=offset_ms)) as sandbox:
         categories = [CATEGORY] + [f"sms_category_{i}" for i in range(extra_categories)]  # up to 5 (KW-CATEGORIES)
-        sandbox.configure(two_way_config(categories=categories))
+        config = two_way_config(categories=categories)
+        config["sending"]["sender"] = "Shop"  # campaigns under a name: the reply's recipient is still the long code
+        sandbox.configure(config)
         # Stored with double zeroes (001's own form), replying as the provider reports it (bare digits): the
         # blacklist must hold the number, not one way of writing it.
         probe = Probe(sandbox, sandbox.customer(s.written_as(number, "00")), number, body, sandbox.now, categories)

@@ -70,6 +70,7 @@ CHECKS = {
     "delivered_twice": (opt_out_checks.test_reply_delivered_twice, {}),
     "opt_out_disabled": (opt_out_checks.test_two_way_settings, {"aspect": "opt_out"}),
     "incoming_tracked": (opt_out_checks.test_two_way_settings, {"aspect": "tracked"}),
+    "incoming_fields": (opt_out_checks.test_reply_relative_to_batch, {"aspect": "IN-EVENT-FIELDS"}),
     "confirmation_mandatory": (confirmation_checks.test_confirmation_by_country, {"policy": "mandatory"}),
     "replies_blacklisted": (opt_out_checks.test_replies_in_one_hour, {"aspect": "OPT-BLACKLIST-IMMEDIATE"}),
     "replies_processed": (opt_out_checks.test_replies_in_one_hour, {"aspect": "OPT-BATCH-HOURLY"}),
@@ -115,6 +116,9 @@ def test_check_passes_on_the_reference(reference, name):
     ("blacklist_lookup_raw_phone", "enqueue_failed"),
     ("opt_out_reply_from_unknown_phone_ignored", "replies_blacklisted"),
     ("batch_first_reply_only", "replies_processed"),
+    ("phone_match_by_national_number", "phone_forms"),
+    ("incoming_sender_recipient_swapped", "incoming_fields"),
+    ("incoming_recipient_is_sender", "incoming_fields"),
 ])
 def test_check_catches_the_mutant_of_its_rule(fakes_url, mutant, name):
     check, kwargs = CHECKS[name]

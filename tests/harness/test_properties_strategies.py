@@ -219,3 +219,10 @@ def test_escape_pair_bodies_put_a_pair_at_a_part_boundary(body):
 def test_an_escape_pair_at_the_boundary_costs_a_part():
     body = "a" * 152 + "€" + "a" * 152
     assert segment(body).segment_count == 3 and -(-segment(body).units // PART_LIMIT["GSM"]) == 2
+
+
+def test_same_digits_elsewhere_is_another_phone_with_the_same_ending():
+    for region in s.REGIONS:
+        number = s.mobile_number(region, 7)
+        twin = s.same_digits_elsewhere(number)
+        assert twin is not None and twin[-9:] == number[-9:] and not phones.same_phone(twin, number)
