@@ -38,6 +38,8 @@ class Account:
     dlr_callback_url: str | None = None
     webhook_secret: str | None = None
     numbers: list[OwnedNumber] = field(default_factory=list)
+    # provider-specific dashboard settings (each provider module documents and checks its own)
+    options: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"provider": self.provider, "account": self.id, "api_token": self.api_token,
@@ -45,7 +47,7 @@ class Account:
                 "mo_callback_url": self.mo_callback_url,
                 "dlr_callback_url": self.dlr_callback_url,
                 "webhook_secret": self.webhook_secret,
-                "numbers": [n.to_dict() for n in self.numbers]}
+                "numbers": [n.to_dict() for n in self.numbers], "options": dict(self.options)}
 
 
 SETTINGS = ("api_token", "key_id", "key_secret", "mo_callback_url", "dlr_callback_url",
@@ -91,8 +93,11 @@ class Accounts:
             value = settings.get(name)
             if value is not None and not isinstance(value, str):
                 raise AccountError(f"{name} must be a string")
+        options = settings.get("options") or {}
+        if not isinstance(options, dict):
+            raise AccountError("options must be a JSON object")
         account = Account(provider, account_id, numbers=parse_numbers(settings.get("numbers")),
-                          **{name: settings.get(name) for name in SETTINGS})
+                          options=dict(options), **{name: settings.get(name) for name in SETTINGS})
         self._accounts[(provider, account_id)] = account
         return account
 

@@ -14,11 +14,11 @@ from typing import Callable
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Router
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import cm, control, instasent, sinch
+from . import cm, control, inbox, instasent, sinch
 from .network import Network
 from .provider import ProviderBackend
 
@@ -65,6 +65,11 @@ async def not_found(request, exc) -> JSONResponse:
     return JSONResponse({"error": "not_found", "message": f"no route for {request.url.path}"}, 404)
 
 
+async def to_inbox(request) -> RedirectResponse:
+    """The server's root (the banner's base URL) leads a browser to the web inbox."""
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/_smsproof/")
+
+
 def create_app(network: Network | None = None,
                client_factory: Callable[[], httpx.AsyncClient] | None = None) -> Starlette:
     """The app; pass a `network` to share state with the caller (tests, fake_providers.testing)."""
@@ -83,8 +88,10 @@ def create_app(network: Network | None = None,
             await network.outbox.aclose()
 
     routes = [route for b in backends for route in b.routes()]  # the hot paths first
-    routes += [Mount("/_smsproof", routes=control.routes(network))]
+    routes += [Mount("/_smsproof", routes=control.routes(network)
+                     + inbox.routes(network, control.OPENAPI))]  # the web inbox at /_smsproof/
     routes += [Mount(f"/{b.name}", routes=b.routes()) for b in backends]
+    routes += [Route("/", to_inbox)]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
     hosts = [(pattern, ExceptionMiddleware(Router(routes=b.routes()), {404: not_found}))
              for b in backends for pattern in b.hosts]

@@ -23,12 +23,20 @@ from .journal import Journal
 Signer = Callable[[bytes, datetime], dict]
 
 
+def is_2xx(status: int) -> bool:
+    return 200 <= status < 300
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Which outcomes are retried and after how long (doubling from `first_delay`)."""
+    """Which answers acknowledge a callback (`acknowledged`, 2xx unless the provider is stricter),
+    which others are retried and after how long (doubling from `first_delay`), and how long one
+    attempt may take (`timeout`, seconds) before it counts as failed."""
     first_delay: float
     max_retries: int
     retry_statuses: Callable[[int], bool]
+    acknowledged: Callable[[int], bool] = is_2xx
+    timeout: float = 10.0
 
     def delay(self, retry: int) -> float:
         return self.first_delay * 2 ** (retry - 1)
@@ -79,10 +87,16 @@ class Outbox:
         self._ids = itertools.count(1)
 
     def create(self, provider: str, account: str, kind: str, url: str | None, payload: Any,
-               policy: RetryPolicy, signer: Signer | None = None) -> Callback:
+               policy: RetryPolicy, signer: Signer | None = None,
+               encoded: tuple[bytes, str] | None = None) -> Callback:
+        """A callback of `payload` as JSON, or as `encoded` (body, content type) where the
+        provider sends another format (CM's XML status reports)."""
         callback = Callback(f"cb_{next(self._ids)}", provider, account, kind, url, payload,
                             policy, signer, self.clock.now())
-        callback.body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        if encoded is not None:
+            callback.body, callback.content_type = encoded
+        else:
+            callback.body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         if url is None:
             callback.last_error = "no callback URL configured"
         self._callbacks.append(callback)
@@ -133,7 +147,7 @@ class Outbox:
         """After an attempt: delivered, failed for good, or a retry scheduled on the clock."""
         status = callback.last_status
         callback.next_attempt_at = None
-        if status is not None and 200 <= status < 300:
+        if status is not None and callback.policy.acknowledged(status):
             callback.state = "delivered"
         elif not callback.policy.retries(status) or callback.attempts > callback.policy.max_retries:
             callback.state = "failed"
@@ -152,7 +166,7 @@ class Outbox:
         started = time.perf_counter()
         try:
             response = await self._client.post(callback.url, content=callback.body,
-                                               headers=headers)
+                                               headers=headers, timeout=callback.policy.timeout)
             status, error = response.status_code, None
         except httpx.HTTPError as exc:
             status, error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")

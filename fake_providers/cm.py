@@ -1,6 +1,7 @@
-"""CM.com Business Messaging gateway (`POST /v1.0/message`), as /work/shared/reference/providers.md
-§2 describes it. `Backend` holds the model (authentication, per-message validation, sent messages,
-status reports, incoming messages); the route handler at the end only translates HTTP.
+"""CM.com Business Messaging gateway (`POST /v1.0/message`), as CM.com's documentation pages
+describe it (schemas/cm.json). `Backend` holds the model (authentication, per-message validation,
+sent messages, status reports, incoming messages); the route handler at the end only translates
+HTTP.
 
 CM matches JSON keys case-insensitively, so the request is read with every key lower-cased. The
 product token comes from the `X-CM-PRODUCTTOKEN` header, else `messages.authentication.producttoken`
@@ -8,7 +9,7 @@ product token comes from the `X-CM-PRODUCTTOKEN` header, else `messages.authenti
 least one message was accepted (`errorCode` 0, or 201 when some were rejected) and 400 when none
 was or the request itself is wrong (101, 103, 202, 203 with an empty `messages` list).
 
-Choices where CM's documentation is silent (providers.md §5, items 7 to 9):
+Choices where CM's documentation is silent:
 
 - A token that names no account: 101 "No account found for the given authentication"; 103 "Invalid
   product token." when it is not even GUID-shaped. Any string names an account if one has that id.
@@ -19,22 +20,30 @@ Choices where CM's documentation is silent (providers.md §5, items 7 to 9):
   0 or 8 is accepted and does not change the count); BINARY bodies and `allowedChannels` without SMS
   are rejected with 305 (the fake simulates SMS text only). `validity` is accepted, not simulated.
 - Rejected recipients echo `to` as sent; the rejection of a `msg` without recipients has `to` null.
-- Status reports: one POST per message and status, in the JSON template of §2.6, with [STATUS]
-  0 accepted (when the message is dispatched), 1 rejected, 2 delivered, 3 failed (failed, expired
-  and bounced told apart by `errorCode`/`errorDescription`, see STATUS_REPORT); `received` is the
-  time of the status as `yyyy-MM-ddTHH:mm:ss` UTC, `to` the `00` form, `operator` empty.
-- Incoming messages: the JSON of §2.5 with `from.number` in `+` form, `to.number` the account's
-  number, and `reference` / `groupings` of the account's last message to that phone.
-- Not simulated: 102 (insufficient balance; the fake keeps no balance) and 401-403 (spam filter,
-  blacklist, operator rejection at submission; a handset's rejection comes as a status report).
-- Retries on the fakes' clock: incoming messages every 5 minutes for 30 days on anything but 2xx
-  (the documented "every 5 min, one month"); status reports every 5 minutes for 7 days.
+- Status reports: one POST per message and status, in the JSON template of the "incoming status
+  report" page, or its XML template with account option `status_report_format: "xml"`. CM's docs
+  give the templates but no values for [STATUS], [STATUSDESCRIPTION] and [STANDARDERRORTEXT]:
+  the fake's choice is [STATUS] 0 accepted (when the message is dispatched), 1 rejected,
+  2 delivered, 3 failed (failed, expired and bounced told apart by `errorCode` /
+  `errorDescription`, see STATUS_REPORT); `received` is the time of the status as
+  `yyyy-MM-ddTHH:mm:ss` UTC, `to` the `00` form, `operator` the recipient's MCCMNC when known.
+- Incoming messages: the JSON of the "incoming messages" page with `from.number` in `+` form,
+  `to.number` the account's number, and `reference` / `groupings` of the account's last message
+  to that phone; with account option `mo_format: "legacy"` the flat format of the older SMS-only
+  MO webhooks (`reference`, `from`, `to`, `body`, `groupings`).
+- Rejections at submission (CM's error codes): account option `rejection` 102 (insufficient
+  balance: the whole request, 400 `errorCode` 102) or 401-403 (spam filter, blacklisted
+  recipient, rejected: every recipient); a handset script's `rejection` rejects that number only.
+- Retries on the fakes' clock: an incoming message is acknowledged only by HTTP 200 (CM retries
+  any other answer, 204 included) every 5 minutes for 30 days (the documented "every 5 min, one
+  month"); status reports on anything but 2xx every 5 minutes for 7 days.
 """
 from __future__ import annotations
 
 import hmac
 import json
 import re
+from xml.sax.saxutils import escape
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -46,6 +55,7 @@ from starlette.routing import BaseRoute, Route
 from .accounts import Account, OwnedNumber
 from .callbacks import Callback, RetryPolicy
 from .encoding import segment
+from .handsets import REJECTIONS, operator_of
 from .ids import new_ulid
 from .journal import Message
 from .phones import same_number, to_e164
@@ -67,6 +77,8 @@ STATUS_REPORT = {"accepted": ("0", "", ""), "delivered": ("2", "", ""),
                  "failed": ("3", "5", "Undeliverable"),
                  "expired": ("3", "6", "Message expired before delivery"),
                  "bounced": ("3", "9", "Unknown subscriber")}
+REJECTION_DETAILS = {102: "Insufficient balance.", 401: "Message rejected by the spam filter.",
+                     402: "The recipient is blacklisted.", 403: "Message rejected."}
 # HTTP status of an injected fault -> errorCode of the body.
 FAULT_CODES = {400: 202, 401: 101, 403: 101}
 
@@ -80,7 +92,8 @@ class EveryInterval(RetryPolicy):
 
 FIVE_MINUTES = 300
 MO_RETRY = EveryInterval(first_delay=FIVE_MINUTES, max_retries=30 * 24 * 12,
-                         retry_statuses=lambda status: True)
+                         retry_statuses=lambda status: True,
+                         acknowledged=lambda status: status == 200)
 STATUS_REPORT_RETRY = EveryInterval(first_delay=FIVE_MINUTES, max_retries=7 * 24 * 12,
                                     retry_statuses=lambda status: True)
 
@@ -111,6 +124,16 @@ def folded(value: Any) -> Any:
 def cm_time(moment: datetime) -> str:
     """`yyyy-MM-ddTHH:mm:ss` in UTC (CM's `timeUtc`)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def status_report_xml(msg: dict) -> bytes:
+    """The status report in CM's XML template."""
+    status = msg["status"]
+    return (f'<MESSAGES><MSG RECEIVED="{escape(msg["received"])}"><TO>{escape(msg["to"])}</TO>'
+            f'<REFERENCE>{escape(msg["reference"])}</REFERENCE><STATUS>'
+            f'<CODE>{escape(status["code"])}</CODE><ERRORCODE>{escape(status["errorCode"])}</ERRORCODE>'
+            f'<ERRORDESCRIPTION>{escape(status["errorDescription"])}</ERRORDESCRIPTION>'
+            '</STATUS></MSG></MESSAGES>').encode()
 
 
 def is_int(value: Any) -> bool:
@@ -172,6 +195,8 @@ class Backend(ProviderBackend):
         if not isinstance(messages, dict):
             raise CmError(202, "The request is malformed: a 'messages' object is required")
         account = self.authenticate(self.token_of(header_token, messages))
+        if account.options.get("rejection") == 102:
+            raise CmError(102, REJECTION_DETAILS[102])
         elements = messages.get("msg")
         if isinstance(elements, dict):
             elements = [elements]
@@ -200,9 +225,13 @@ class Backend(ProviderBackend):
         results = []
         for number in numbers:
             e164 = to_e164(number) if isinstance(number, str) else None
+            refusal = self._refusal(account, e164) if e164 else None
             if e164 is None:
                 results.append(self._rejected(number, reference,
                                               Rejection(303, f"Gsm '{number}' is not a number.")))
+            elif refusal is not None:
+                results.append(self._rejected(number, reference,
+                                              Rejection(refusal, REJECTION_DETAILS[refusal])))
             elif parts.segment_count > maximum:
                 results.append(self._rejected(number, reference, Rejection(
                     304, f"The message needs {parts.segment_count} parts, more than "
@@ -213,6 +242,14 @@ class Backend(ProviderBackend):
                                 "parts": parts.segment_count, "messageDetails": None,
                                 "messageErrorCode": 0})
         return results
+
+    def _refusal(self, account: Account, e164: str) -> int | None:
+        """The rejection code scripted for this number, else for the account, else None."""
+        scripted = self.network.handsets.outcome_for(e164).rejection
+        if scripted is not None:
+            return scripted
+        code = account.options.get("rejection")
+        return code if code in REJECTIONS else None
 
     @staticmethod
     def _check(msg: dict) -> tuple[str, int]:
@@ -274,25 +311,34 @@ class Backend(ProviderBackend):
 
     async def _report(self, sent: SentMessage, status: str) -> Callback:
         code, description, text = STATUS_REPORT[status]
-        payload = {"messages": {"msg": {
-            "received": cm_time(self.network.clock.now()), "to": sent.recipient,
-            "reference": sent.reference or "",
-            "status": {"code": code, "errorCode": description, "errorDescription": text},
-            "operator": ""}}}
+        msg = {"received": cm_time(self.network.clock.now()), "to": sent.recipient,
+               "reference": sent.reference or "",
+               "status": {"code": code, "errorCode": description, "errorDescription": text},
+               "operator": operator_of(sent.recipient) or ""}
+        payload = {"messages": {"msg": msg}}
         account = self.network.accounts.get(self.name, sent.account)
-        return await self.emit(sent.account, "dlr", account and account.dlr_callback_url, payload)
+        encoded = None
+        if account is not None and account.options.get("status_report_format") == "xml":
+            encoded = (status_report_xml(msg), "application/xml")
+        return await self.emit(sent.account, "dlr", account and account.dlr_callback_url, payload,
+                               encoded=encoded)
 
     # -- incoming messages ------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
-                      body: str) -> tuple[Message, Callback]:
+                      body: str, details: dict | None = None) -> tuple[Message, Callback]:
         last = next((s for s in reversed(self._sent.get(account.id, []))
                      if same_number(s.recipient, sender)), None)
         phone = to_e164(sender) or sender
-        payload = {"reference": last.reference if last else None, "messageContext": None,
-                   "from": {"number": phone, "name": None}, "to": {"number": number.number},
-                   "message": {"text": body},
-                   "groupings": list(last.groupings) if last else ["", "", ""],
-                   "timeUtc": cm_time(self.network.clock.now()), "channel": "SMS"}
+        groupings = list(last.groupings) if last else ["", "", ""]
+        reference = last.reference if last else None
+        if account.options.get("mo_format") == "legacy":
+            payload = {"reference": reference, "from": phone, "to": number.number, "body": body,
+                       "groupings": groupings}
+        else:
+            payload = {"reference": reference, "messageContext": None,
+                       "from": {"number": phone, "name": None}, "to": {"number": number.number},
+                       "message": {"text": body}, "groupings": groupings,
+                       "timeUtc": cm_time(self.network.clock.now()), "channel": "SMS"}
         message = self.record_mo(account.id, phone, number.number, body, new_ulid())
         callback = await self.emit(account.id, "mo", account.mo_callback_url, payload,
                                    policy=MO_RETRY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from importlib.resources import files
 from typing import Any
 
 from starlette.requests import Request
@@ -22,6 +23,8 @@ from .network import Network
 MAX_ADVANCE_SECONDS = 10 * 366 * 86400  # a bound far beyond any test, far below datetime's range
 # Where the clock may be: due events (delays, validity periods) stay inside datetime's range.
 CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
+DEFAULT_PAGE, MAX_PAGE = 1000, 10000  # messages per page of GET /messages
+OPENAPI = files(__package__).joinpath("openapi/control.yaml")
 
 
 class ControlError(Exception):
@@ -66,6 +69,18 @@ def message_filter(source: dict) -> MessageFilter:
                          status=source.get("status") or None)
 
 
+def page_of(params) -> tuple[int, int]:
+    """(offset, limit) of `?limit=N&cursor=C`; the cursor is opaque to clients."""
+    try:
+        limit = int(params.get("limit") or DEFAULT_PAGE)
+        offset = int(params.get("cursor") or 0)
+    except ValueError:
+        raise ControlError(422, "invalid_filter", "limit and cursor must come from the API") from None
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ControlError(422, "invalid_filter", f"limit must be from 1 to {MAX_PAGE}")
+    return offset, limit
+
+
 def routes(network: Network) -> list[Route]:
     def provider_of(request: Request) -> str:
         provider = request.path_params["provider"]
@@ -83,9 +98,16 @@ def routes(network: Network) -> list[Route]:
 
     async def account(request: Request) -> Response:
         provider, account_id = provider_of(request), request.path_params["account"]
-        if request.method == "PUT":
+        if request.method in ("PUT", "PATCH"):
+            settings = await json_body(request)
+            if request.method == "PATCH":  # merge into the account's settings
+                current = network.accounts.get(provider, account_id)
+                if current is None:
+                    return error(404, "not_found", f"no {provider} account {account_id!r}")
+                kept = {k: v for k, v in current.to_dict().items() if k not in ("provider", "account")}
+                settings = {**kept, **settings}
             try:
-                found = network.accounts.put(provider, account_id, await json_body(request))
+                found = network.accounts.put(provider, account_id, settings)
             except AccountError as exc:
                 return error(422, "invalid_account", str(exc))
             return JSONResponse(found.to_dict())
@@ -109,8 +131,11 @@ def routes(network: Network) -> list[Route]:
         return Response(status_code=204)
 
     async def messages(request: Request) -> Response:
+        offset, limit = page_of(request.query_params)
         found = network.journal.find(message_filter(dict(request.query_params)))
-        return JSONResponse({"messages": [m.to_dict() for m in found]})
+        more = len(found) > offset + limit
+        return JSONResponse({"messages": [m.to_dict() for m in found[offset:offset + limit]],
+                             "next_cursor": str(offset + limit) if more else None})
 
     async def verify(request: Request) -> Response:
         body = await json_body(request)
@@ -152,7 +177,10 @@ def routes(network: Network) -> list[Route]:
                          f"no {body['provider']} account owns {body['to']!r} "
                          "(for this keyword, on a shared short code)")
         account, number = owner
-        message, callback = await backend.receive(account, number, body["from"], body["body"])
+        # provider-specific details of the inbound (e.g. Sinch `udh` for mo_binary, `sent_at`)
+        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        message, callback = await backend.receive(account, number, body["from"], body["body"],
+                                                  details)
         return JSONResponse({"message": message.to_dict(), "account": account.id,
                              "callback": {"id": callback.id, "state": callback.state,
                                           "status": callback.last_status,
@@ -207,6 +235,7 @@ def routes(network: Network) -> list[Route]:
             if mode == "real" and now is not None:
                 return error(422, "invalid_clock", "a real clock cannot be set")
             network.clock.set_mode(mode, now)
+            network.journal.publish("clock", network.clock.to_dict())
         return JSONResponse(network.clock.to_dict())
 
     async def advance(request: Request) -> Response:
@@ -218,7 +247,11 @@ def routes(network: Network) -> list[Route]:
         if network.clock.now() + timedelta(seconds=seconds) > CLOCK_RANGE[1]:
             return error(422, "invalid_clock", f"seconds would move the clock past {CLOCK_RANGE[1].year}")
         fired = await network.clock.advance(seconds)
+        network.journal.publish("clock", network.clock.to_dict())
         return JSONResponse({**network.clock.to_dict(), "fired": fired})
+
+    async def openapi(request: Request) -> Response:
+        return Response(OPENAPI.read_bytes(), media_type="application/yaml")
 
     def guarded(handler):
         async def run(request: Request) -> Response:
@@ -231,7 +264,7 @@ def routes(network: Network) -> list[Route]:
     table = [
         ("/health", health, ["GET"]),
         ("/accounts", list_accounts, ["GET"]),
-        ("/accounts/{provider}/{account:path}", account, ["GET", "PUT", "DELETE"]),
+        ("/accounts/{provider}/{account:path}", account, ["GET", "PUT", "PATCH", "DELETE"]),
         ("/reset", reset, ["POST"]),
         ("/messages", messages, ["GET"]),
         ("/messages/verify", verify, ["POST"]),
@@ -244,5 +277,6 @@ def routes(network: Network) -> list[Route]:
         ("/faults/{fault_id}", fault, ["DELETE"]),
         ("/clock", clock, ["GET", "POST"]),
         ("/clock/advance", advance, ["POST"]),
+        ("/openapi.yaml", openapi, ["GET"]),
     ]
     return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]

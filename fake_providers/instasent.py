@@ -1,13 +1,24 @@
 """Instasent SMS API (the legacy `/sms` surface the official SDK calls, also served under the
-Transactional API's `/transactional/v1` prefix), as /work/shared/reference/providers.md §3
-describes it. `Backend` holds the model (tokens, SMS entities, DLRs, inbound); the route handlers
-at the end only translate HTTP.
+Transactional API's `/transactional/v1` prefix), as Instasent's OpenAPI descriptions and
+documentation pages describe it (schemas/instasent.json). `Backend` holds the model (tokens,
+SMS entities, DLRs, inbound); the route handlers at the end only translate HTTP.
 
 Bearer token per account (the account id is the token). Errors are `{"message": ...}` JSON with
-400, 401, 404, 413 and 429, JSON even on 401 (the official SDK calls `.json()` on every answer);
-validation errors add `"errors": {field: [messages]}`.
+400, 401, 402, 404 and 413 (the errors page: "bodies, when present, are JSON with a `message`";
+it shows no 401 body, so the fake keeps the general rule there); validation errors add
+`"errors": {field: [messages]}`.
 
-Choices where Instasent's documentation is silent (providers.md §5, items 10 to 12):
+Faithful to the docs (rate-limits, errors and DLR pages of the Transactional API): every
+response carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix time the window ends),
+counted for real per token and endpoint in one-minute windows on the fakes' clock against the
+account option `rate_limit` (default 1200); past it, 429 with an empty body, as documented (the
+official Python SDK then fails in `.json()`: that is how it behaves against the real API).
+Account option `no_funds: true` answers sends with 402. The DLR status is any of the documented
+vocabulary (DLR_STATUSES), scriptable per number through the handset script's `report_status`;
+webhooks time out after 5 s and are retried with exponential backoff (documented), 30 s doubling
+8 times (the fake's choice: the docs give no numbers).
+
+Choices where Instasent's documentation is silent:
 
 - The entity (`{"entity": {...}}`, lists `{"entities": [...]}` newest first): `id` (24 hex digits),
   `clientId`, `from`, `to` (E.164), `text` (as sent to the handset), `status` (`enqueued`, then
@@ -50,7 +61,13 @@ from .journal import Message
 from .phones import to_e164
 from .provider import JSONResponse, ProviderBackend
 
-INSTASENT_RETRY = RetryPolicy(first_delay=30, max_retries=8, retry_statuses=lambda status: True)
+INSTASENT_RETRY = RetryPolicy(first_delay=30, max_retries=8, retry_statuses=lambda status: True,
+                              timeout=5.0)
+RATE_LIMIT = 1200  # requests per minute, per token and endpoint (the docs' example header)
+RATE_WINDOW = 60
+# The DLR status vocabulary of the DLR webhook page, and the code each is reported with.
+DLR_STATUSES = {"sent": 0, "accepted": 0, "buffered": 0, "delivered": 0, "error": 5, "failed": 1,
+                "expired": 2, "canceled": 6, "rejected": 3, "unknown": 7, "stop": 0}
 BULK_LIMIT = 100
 MAX_SENDER = 11
 MAX_NUMERIC_SENDER = 16
@@ -74,6 +91,14 @@ class InstasentError(Exception):
 
     def body(self) -> dict:
         return {"message": self.message, **({"errors": self.errors} if self.errors else {})}
+
+
+def dlr_of(outcome) -> tuple[str, int]:
+    """(status, code) of the DLR for a handset outcome: its scripted `report_status` when that
+    is in the documented vocabulary, else the outcome's mapping (OUTCOME_DLR)."""
+    if outcome.report_status in DLR_STATUSES:
+        return outcome.report_status, DLR_STATUSES[outcome.report_status]
+    return OUTCOME_DLR[outcome.outcome]
 
 
 def event_time(moment: datetime) -> str:
@@ -116,6 +141,27 @@ class Backend(ProviderBackend):
     def __init__(self, network) -> None:
         super().__init__(network)
         self._sms: dict[str, dict[str, Sms]] = {}
+        self._windows: dict[tuple[str, str], tuple[int, int]] = {}  # (token, endpoint) -> (window, used)
+
+    # -- rate limit -------------------------------------------------------------------------
+    def rate_limit(self, account: Account | None, endpoint: str) -> tuple[dict, bool]:
+        """The X-RateLimit headers after counting this request, and whether it is within."""
+        limit = RATE_LIMIT
+        if account is not None:
+            configured = account.options.get("rate_limit")
+            if isinstance(configured, int) and not isinstance(configured, bool) and configured > 0:
+                limit = configured
+        now = int(self.network.clock.now().timestamp())
+        window = now - now % RATE_WINDOW
+        used = 0
+        if account is not None:
+            start, used = self._windows.get((account.id, endpoint), (window, 0))
+            used = (used if start == window else 0) + 1
+            self._windows[(account.id, endpoint)] = (window, used)
+        headers = {"X-RateLimit-Limit": str(limit),
+                   "X-RateLimit-Remaining": str(max(limit - used, 0)),
+                   "X-RateLimit-Reset": str(window + RATE_WINDOW)}
+        return headers, used <= limit
 
     # -- authentication ---------------------------------------------------------------------
     @staticmethod
@@ -225,7 +271,7 @@ class Backend(ProviderBackend):
         sms.status = "sent"
         self.set_status(sms.message, "Dispatched")
         self.schedule_outcome(sms.message,
-                              lambda message, outcome: self._report(account, sms, *OUTCOME_DLR[outcome.outcome]))
+                              lambda message, outcome: self._report(account, sms, *dlr_of(outcome)))
         await self._report(account, sms, "sent", 0)
 
     async def _report(self, account_id: str, sms: Sms, status: str, code: int) -> Callback:
@@ -238,7 +284,7 @@ class Backend(ProviderBackend):
 
     # -- inbound ----------------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
-                      body: str) -> tuple[Message, Callback]:
+                      body: str, details: dict | None = None) -> tuple[Message, Callback]:
         inbound_id = secrets.token_hex(12)
         phone = to_e164(sender) or sender
         first_word = (body.split() or [""])[0].casefold()
@@ -257,16 +303,19 @@ class Backend(ProviderBackend):
 
     def error_response(self, status: int, message: str, headers: dict | None = None) -> Response:
         headers = dict(headers or {})
-        if status == 429:
+        if status == 429:  # documented: empty body, retry at X-RateLimit-Reset
             wait = int(headers.get("Retry-After", 1))
             headers["X-RateLimit-Reset"] = str(int(self.network.clock.now().timestamp()) + wait)
+            return Response(status_code=429, headers=headers)
         return JSONResponse({"message": message}, status, headers)
 
     def reset(self, account: str | None = None) -> None:
         if account is None:
             self._sms.clear()
+            self._windows.clear()
         else:
             self._sms.pop(account, None)
+            self._windows = {k: v for k, v in self._windows.items() if k[0] != account}
 
     def demo_account(self) -> tuple[str, dict]:
         return "demo-instasent-token", {
@@ -286,8 +335,20 @@ class Backend(ProviderBackend):
 def instasent_routes(backend: Backend) -> list[BaseRoute]:
     def api(name: str, action, status: int = 200, takes_json: bool = False):
         async def handler(request: Request) -> Response:
+            account = backend.network.accounts.get(
+                backend.name, backend.bearer(request.headers.get("authorization")) or "")
+            limits, within = backend.rate_limit(account, name)
+            if not within:
+                return Response(status_code=429, headers=limits)
+            response = await respond(request)
+            response.headers.update(limits)
+            return response
+
+        async def respond(request: Request) -> Response:
             try:
                 account = backend.authenticate(request.headers.get("authorization"))
+                if takes_json and account.options.get("no_funds") is True:
+                    raise InstasentError(402, "Payment Required: not enough balance to send")
                 body = None
                 if takes_json:
                     try:

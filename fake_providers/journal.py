@@ -8,7 +8,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from .clock import iso_millis
 from .phones import same_number
@@ -95,16 +95,27 @@ class Journal:
     entries: list[dict] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1), repr=False)
+    # Called with ("entry", entry) or ("message", message) after each record: the live inbox
+    # and `serve --log` watch the traffic without polling. A listener must be quick and not raise.
+    listeners: list[Callable[[str, Any], None]] = field(default_factory=list, repr=False)
+
+    def publish(self, kind: str, item: Any) -> None:
+        for listener in self.listeners:
+            listener(kind, item)
 
     def record(self, provider: str, account: str | None, kind: str, at: datetime,
                **data: Any) -> dict:
         entry = {"id": next(self._ids), "provider": provider, "account": account, "kind": kind,
                  "at": iso_millis(at), **data}
         self.entries.append(entry)
+        if self.listeners:
+            self.publish("entry", entry)
         return entry
 
     def add_message(self, message: Message) -> Message:
         self.messages.append(message)
+        if self.listeners:
+            self.publish("message", message)
         return message
 
     def query(self, provider: str | None = None, account: str | None = None,

@@ -83,9 +83,10 @@ class ProviderBackend:
         raise NotImplementedError
 
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
-                      body: str) -> tuple[Message, Callback]:
+                      body: str, details: dict | None = None) -> tuple[Message, Callback]:
         """A handset sent `body` from `sender` to `number` of `account`: record the MO and
-        deliver it to the account's MO callback URL in the provider's format."""
+        deliver it to the account's MO callback URL in the provider's format (`details`: the
+        provider-specific fields of the inbound, as the control API received them)."""
         raise NotImplementedError
 
     def reset(self, account: str | None = None) -> None:
@@ -142,11 +143,13 @@ class ProviderBackend:
                                              (self.name, message.account))
 
     async def emit(self, account: str, kind: str, url: str | None, payload: Any,
-                   signer: Signer | None = None, policy: RetryPolicy | None = None) -> Callback:
+                   signer: Signer | None = None, policy: RetryPolicy | None = None,
+                   encoded: tuple[bytes, str] | None = None) -> Callback:
         """Journal an MO or DLR (`kind` "mo" | "dlr") and deliver it with the retry policy
-        (`policy` where a provider retries its kinds of callback differently)."""
+        (`policy` where a provider retries its kinds of callback differently), as JSON or as
+        `encoded` (body, content type)."""
         callback = self.network.outbox.create(self.name, account, kind, url, payload,
-                                              policy or self.retry_policy, signer)
+                                              policy or self.retry_policy, signer, encoded)
         self.network.journal.record(self.name, account, kind, self.network.clock.now(),
                                     callback_id=callback.id, url=url, payload=payload)
         return await self.network.outbox.send(callback)

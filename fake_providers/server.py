@@ -10,6 +10,7 @@ import sys
 import uvicorn
 
 from .app import create_app
+from .journal import Journal
 from .network import Network
 
 
@@ -24,7 +25,8 @@ def add_demo_accounts(network: Network) -> dict[str, tuple[str, dict]]:
 
 def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) -> str:
     lines = [f"smsproof fake providers on {base_url}",
-             f"  control API   {base_url}/_smsproof/  (health, accounts, messages, journal, clock ...)"]
+             f"  inbox         {base_url}/_smsproof/  (live conversations, callbacks, journal, clock)",
+             f"  control API   {base_url}/_smsproof/reference  ({base_url}/_smsproof/openapi.yaml)"]
     for name, backend in network.providers.items():
         lines.append(f"  {name:<13} {base_url}  or  {base_url}/{name}  or  Host: "
                      + ", ".join(backend.hosts))
@@ -37,6 +39,34 @@ def banner(network: Network, demos: dict[str, tuple[str, dict]], base_url: str) 
         lines.append(f"\n{name} demo account {account!r}:")
         lines += [f"  {line}" for line in backend.sdk_settings(base_url, account, settings)]
     return "\n".join(lines)
+
+
+def log_line(kind: str, item) -> str | None:
+    """The `--log` line of a journal event: one per provider request and per callback attempt,
+    space-separated fields in a fixed order (grep, cut and awk read them)."""
+    if kind != "entry" or item["kind"] not in ("mt_request", "callback_attempt"):
+        return None
+    head = f'{item["at"]} {item["provider"]} {item["account"] or "-"}'
+    if item["kind"] == "mt_request":
+        outcome = item["status"] if item["status"] is not None else "-"
+        note = f' ({item["note"]})' if item.get("note") else ""
+        query = f'?{item["query"]}' if item["query"] else ""
+        return f'{head} {item["method"]} {item["path"]}{query} {outcome} {item["endpoint"]}{note}'
+    outcome = item["status"] if item["status"] is not None else f'error="{item["error"]}"'
+    retry = f' next={item["next_attempt_at"]}' if item["next_attempt_at"] else ""
+    return (f'{head} CALLBACK {item["url"] or "-"} {outcome} {item["callback_kind"]} '
+            f'{item["callback_id"]} attempt={item["attempt"]} {item["latency_ms"]}ms{retry}')
+
+
+def log_requests(journal: Journal, stream=None) -> None:
+    """Print `log_line`s as the journal records them."""
+    def write(kind: str, item) -> None:
+        line = log_line(kind, item)
+        if line is not None:
+            out = stream or sys.stdout
+            out.write(line + "\n")
+            out.flush()
+    journal.listeners.append(write)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -63,20 +93,32 @@ def freeze_survivors(phase: str, info: dict) -> None:
 
 
 def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
-        log_level: str = "warning") -> None:
-    """Serve every provider fake and the control API on host:port until interrupted."""
+        log_level: str = "warning", log: bool = True) -> None:
+    """Serve every provider fake and the control API on host:port until interrupted; with
+    `log`, a line per provider request and callback attempt on stdout."""
     network = Network()
     app = create_app(network)
+    if log:
+        log_requests(network.journal)
     demos = add_demo_accounts(network) if demo else {}
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     print(banner(network, demos, f"http://{shown}:{sock.getsockname()[1]}"), flush=True)
     # No access log and no proxy-header rewriting: the fakes use neither, and both cost
     # time on every request.
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, proxy_headers=False)
+    # An open inbox page holds a live stream: shutting down waits for it only briefly.
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, proxy_headers=False,
+                            timeout_graceful_shutdown=1)
     gc.freeze()  # start-up objects too
     gc.callbacks.append(freeze_survivors)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def add_log_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--log", action="store_true",
+                       help="a line per provider request and callback attempt (the default)")
+    group.add_argument("--quiet", action="store_true", help="no per-request lines")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,9 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8010)
     parser.add_argument("--no-demo", action="store_true", help="start without demo accounts")
+    add_log_flags(parser)
     args = parser.parse_args(argv)
     try:
-        run(args.host, args.port, demo=not args.no_demo)
+        run(args.host, args.port, demo=not args.no_demo, log=not args.quiet)
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -1,11 +1,22 @@
 """Sinch SMS REST API ("XMS"), service-plan flavour (Bearer API token per service plan) and project
-flavour (OAuth2 client credentials at /oauth2/token), as /work/shared/reference/providers.md §1
-describes it. `Backend` holds the model (batches, recipients, delivery reports, inbounds); the
-route handlers at the end only translate HTTP.
+flavour (OAuth2 client credentials at /oauth2/token), as Sinch's API description describes it
+(schemas/sinch.json). `Backend` holds the model (batches, recipients, delivery reports,
+inbounds); the route handlers at the end only translate HTTP.
 
-Choices where Sinch's documentation is silent: MSISDNs in responses, reports and MO callbacks are
-digits without `+` (the legacy documentation's normalisation); 401, 404 and 415 bodies use the
-documented `{"code", "text"}` shape; handset outcomes map to the report codes in OUTCOME_REPORT.
+Faithful to the API description (OpenAPI 3.0 copy in ballerina-platform/openapi-connectors,
+payload fixtures of sinch/sinch-sdk-java; schemas/sinch.json): phone numbers in every field in
+E.164 with `+` (the description's `msisdn` format; short codes and alphanumeric senders as they
+are); `from` optional when the account has a default originator (option `default_originator`,
+reported as `applied_originator`); `mo_text` and `mo_binary` inbounds with `operator_id`,
+`sent_at` and the `client_reference` of the batch the phone answers; report codes from Sinch's
+delivery-report code table (OUTCOME_REPORT); `unknown_group` for a group id in `to` that names
+no group (groups themselves in sinch_groups.py).
+
+Choices where Sinch's documentation is silent: 401, 404, 415 and 429 bodies use the documented
+`{"code", "text"}` shape; which table code stands for which handset outcome (OUTCOME_REPORT);
+`Dispatched` is reported unless the account (option `dispatched_reports: false`) or the number
+(handset script `dispatched: false`) skips it, as operators do; `operator` in recipient reports
+with option `report_operator: true`, `encoding` with option `smart_encoding: true`.
 """
 from __future__ import annotations
 
@@ -29,19 +40,24 @@ from .accounts import Account, OwnedNumber
 from .callbacks import SINCH_RETRY, Callback
 from .clock import iso_millis, parse_iso
 from .encoding import GSM, SegmentedText, segment
-from .handsets import Outcome
+from .handsets import Outcome, operator_of
 from .ids import new_ulid
 from .journal import Message
 from .phones import digits_of, same_number, to_e164
 from .provider import JSONResponse, ProviderBackend
+from .sinch_groups import Groups, group_routes
 
 DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
 BATCH_TYPES = ("mt_text", "mt_binary")
 FINAL = ("Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown")
-# Handset outcome -> (status, code) of the recipient delivery report.
-OUTCOME_REPORT = {"delivered": ("Delivered", 0), "failed": ("Failed", 60),
-                  "expired": ("Expired", 61), "rejected": ("Rejected", 62),
-                  "bounced": ("Failed", 63)}
+# Handset outcome -> (status, code) of the recipient delivery report. Codes from Sinch's
+# "Delivery report error codes" table (the SDKs' DeliveryReceiptStatusCode enum): 0 delivered,
+# 404 temporary delivery failure, 406 expiry, 408 reject by the SMSC, 402 unroutable (the
+# number no longer exists: a bounce; retrying gives the same error).
+OUTCOME_REPORT = {"delivered": ("Delivered", 0), "failed": ("Failed", 404),
+                  "expired": ("Expired", 406), "rejected": ("Rejected", 408),
+                  "bounced": ("Failed", 402)}
+SHORT_CODE_DIGITS = 6  # numeric senders of at most this many digits are short codes
 PARAMETER_KEY = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
 TOKEN_LIFETIME = 3600
 STATUS_CODES = {400: "syntax_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -64,6 +80,15 @@ def constraint(text: str) -> SinchError:
     return SinchError(400, "syntax_constraint_violation", text)
 
 
+def msisdn(number: str) -> str:
+    """A phone number in E.164 (the API description's `msisdn` format); a short code or an
+    alphanumeric sender as it is."""
+    digits = digits_of(number)
+    if digits.isdigit() and len(digits) <= SHORT_CODE_DIGITS:
+        return digits
+    return to_e164(number) or number
+
+
 def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
     """`X-Sinch-Webhook-Signature`: base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}` (as the
     sinch SDK's `validate_authentication_header` verifies it)."""
@@ -73,7 +98,7 @@ def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
 
 @dataclass(slots=True)
 class Recipient:
-    msisdn: str  # digits, no '+'
+    msisdn: str  # E.164
     body: str
     parts: SegmentedText
     message: Message
@@ -81,6 +106,7 @@ class Recipient:
     code: int = 400
     at: datetime | None = None
     operator_status_at: datetime | None = None
+    skip_dispatched: bool = False
 
     @property
     def final(self) -> bool:
@@ -108,7 +134,7 @@ class Batch:
 
     def to_dict(self) -> dict:
         r = self.request
-        data = {"id": self.id, "to": [digits_of(t) for t in r["to"]], "from": r["from"],
+        data = {"id": self.id, "to": [msisdn(t) for t in r["to"]], "from": r.get("from"),
                 "canceled": self.canceled, "body": r["body"], "type": r["type"],
                 "created_at": iso_millis(self.created_at),
                 "modified_at": iso_millis(self.modified_at),
@@ -137,6 +163,7 @@ class Backend(ProviderBackend):
 
     def __init__(self, network) -> None:
         super().__init__(network)
+        self.groups = Groups(network.clock)
         self._batches: dict[str, dict[str, Batch]] = {}
         self._inbounds: dict[str, dict[str, Inbound]] = {}
         self._tokens: dict[str, tuple[str, datetime]] = {}  # access token -> (account, expiry)
@@ -190,12 +217,15 @@ class Backend(ProviderBackend):
             raise constraint("The value of parameter 'to' is invalid; it must hold 1 to 1000 recipients")
         if len(to) > 1000:
             raise constraint("The value of parameter 'to' is invalid; at most 1000 recipients")
-        for index, msisdn in enumerate(to):
-            if not isinstance(msisdn, str) or to_e164(msisdn) is None:
-                raise invalid_format(f"to[{index}]", msisdn, "is not a valid MSISDN or group ID.")
+        request["to"] = self.groups.expand(account, to)
         sender = request.get("from")
-        if not isinstance(sender, str) or not sender:
-            raise constraint("The value of parameter 'from' is invalid; a sender is required")
+        if sender is None and isinstance(account.options.get("default_originator"), str):
+            request.pop("from", None)
+        elif not isinstance(sender, str) or not sender:
+            raise constraint("The value of parameter 'from' is invalid; a sender is required "
+                             "(the account has no default originator)")
+        else:
+            request["from"] = msisdn(sender)
         text = request.get("body")
         if not isinstance(text, str):
             raise constraint("The value of parameter 'body' is invalid; a string is required")
@@ -302,15 +332,18 @@ class Backend(ProviderBackend):
 
     def _add_recipients(self, batch: Batch, to: list[str]) -> None:
         request = batch.request
-        for msisdn in dict.fromkeys(digits_of(t) for t in to):
-            text = self.personalise(request, msisdn)
+        account = self.network.accounts.get(self.name, batch.account)
+        sender = request.get("from") or (account.options.get("default_originator")
+                                         if account else None) or ""
+        for number in dict.fromkeys(msisdn(t) for t in to):
+            text = self.personalise(request, number)
             shown = text if text is not None else request["body"]
             # a binary message (<= 140 bytes with its UDH, checked by validate) is one part
             parts = (segment(shown) if request["type"] == "mt_text"
                      else SegmentedText("BINARY", len(base64.b64decode(shown)), (shown,)))
-            message = self.record_mt(batch.account, request["from"], msisdn, shown, batch.id,
+            message = self.record_mt(batch.account, sender, number, shown, batch.id,
                                      batch.id, parts=parts)
-            recipient = Recipient(msisdn, shown, parts, message, at=batch.created_at)
+            recipient = Recipient(number, shown, parts, message, at=batch.created_at)
             if text is None:
                 self._abort(recipient, 405)
             elif (request.get("max_number_of_message_parts") is not None
@@ -335,7 +368,7 @@ class Backend(ProviderBackend):
         reference = query.get("client_reference")
         found = [b for b in reversed(self._batches.get(account.id, {}).values())
                  if start <= b.created_at <= end
-                 and (not senders or any(same_number(b.request["from"], s) for s in senders))
+                 and (not senders or any(same_number(b.request.get("from", ""), s) for s in senders))
                  and (reference is None or b.request.get("client_reference") == reference)]
         items = found[page * page_size:(page + 1) * page_size]
         return {"count": len(found), "page": page, "page_size": len(items),
@@ -401,11 +434,11 @@ class Backend(ProviderBackend):
         except ValueError:
             raise invalid_format("number_of_recipients", query["number_of_recipients"], "is not a number") from None
         details, messages = [], 0
-        for msisdn in dict.fromkeys(digits_of(t) for t in request["to"]):
-            text = self.personalise(request, msisdn)
+        for number in dict.fromkeys(msisdn(t) for t in request["to"]):
+            text = self.personalise(request, number)
             parts = segment(text if text is not None else request["body"])
             messages += parts.segment_count
-            details.append({"recipient": msisdn, "number_of_parts": parts.segment_count,
+            details.append({"recipient": number, "number_of_parts": parts.segment_count,
                             "body": text if text is not None else request["body"],
                             "encoding": "GSM" if parts.encoding == GSM else "UNICODE"})
         result: dict = {"number_of_recipients": len(details), "number_of_messages": messages}
@@ -419,14 +452,19 @@ class Backend(ProviderBackend):
             return
         batch.dispatched = True
         now = self.network.clock.now()
+        account = self.network.accounts.get(self.name, batch.account)
+        reported = account is None or account.options.get("dispatched_reports", True) is not False
         for recipient in batch.recipients:
             if recipient.status != "Queued":
                 continue
-            recipient.status, recipient.code, recipient.at = "Dispatched", 401, now
             self.set_status(recipient.message, "Dispatched")
+            if reported and self.network.handsets.outcome_for(recipient.msisdn).dispatched:
+                recipient.status, recipient.code, recipient.at = "Dispatched", 401, now
+            else:  # the operator never acknowledged the dispatch: Queued until the final status
+                recipient.skip_dispatched = True
             self.schedule_outcome(recipient.message,
                                   lambda message, outcome, r=recipient: self._arrive(batch, r, outcome))
-        await self._report_all(batch, batch.recipients)
+        await self._report_all(batch, [r for r in batch.recipients if not r.skip_dispatched])
 
     async def _arrive(self, batch: Batch, recipient: Recipient, outcome: Outcome) -> None:
         now = self.network.clock.now()
@@ -478,6 +516,14 @@ class Backend(ProviderBackend):
             report["client_reference"] = batch.request["client_reference"]
         if batch.request.get("max_number_of_message_parts") is not None:
             report["number_of_message_parts"] = recipient.parts.segment_count
+        options = account.options if (account := self.network.accounts.get(
+            self.name, batch.account)) else {}
+        if batch.request.get("from") is None and options.get("default_originator"):
+            report["applied_originator"] = options["default_originator"]
+        if options.get("report_operator") is True and operator_of(recipient.msisdn):
+            report["operator"] = operator_of(recipient.msisdn)
+        if options.get("smart_encoding") is True and batch.request["type"] == "mt_text":
+            report["encoding"] = "GSM" if recipient.parts.encoding == GSM else "UNICODE"
         return report
 
     def batch_report(self, batch: Batch, kind: str, statuses: set[str] | None = None,
@@ -502,11 +548,11 @@ class Backend(ProviderBackend):
             raise invalid_format("type", kind, "must be summary or full")
         return self.batch_report(batch, kind, self._status_filter(query), self._code_filter(query))
 
-    def get_recipient_report(self, account: Account, batch_id: str, msisdn: str) -> dict:
+    def get_recipient_report(self, account: Account, batch_id: str, phone: str) -> dict:
         batch = self.find(account, batch_id)
-        recipient = next((r for r in batch.recipients if same_number(r.msisdn, msisdn)), None)
+        recipient = next((r for r in batch.recipients if same_number(r.msisdn, phone)), None)
         if recipient is None:
-            raise SinchError(404, "not_found", f"No delivery report for '{msisdn}' in batch '{batch_id}'")
+            raise SinchError(404, "not_found", f"No delivery report for '{phone}' in batch '{batch_id}'")
         return self.recipient_report(batch, recipient)
 
     def list_reports(self, account: Account, query: dict) -> dict:
@@ -567,17 +613,45 @@ class Backend(ProviderBackend):
 
     # -- inbound ------------------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
-                      body: str) -> tuple[Message, Callback]:
+                      body: str, details: dict | None = None) -> tuple[Message, Callback]:
+        """An MO: `mo_text`, or `mo_binary` when `details` has a hex `udh` (then `body` is
+        base64, or text that is sent base64-encoded); `sent_at` from `details` or 2 s before
+        receipt; `client_reference` of the last batch to that phone that had one."""
+        details = details or {}
         inbound_id = new_ulid()
         now = self.network.clock.now()
-        payload = {"type": "mo_text", "id": inbound_id, "from": digits_of(sender),
-                   "to": digits_of(number.number), "body": body, "received_at": iso_millis(now),
-                   "operator_id": "00000"}
+        payload = {"type": "mo_text", "id": inbound_id, "from": msisdn(sender),
+                   "to": msisdn(number.number), "body": body}
+        udh = details.get("udh")
+        if isinstance(udh, str) and re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", udh):
+            try:
+                base64.b64decode(body, validate=True)
+            except (ValueError, binascii.Error):
+                payload["body"] = base64.b64encode(body.encode()).decode()
+            payload.update(type="mo_binary", udh=udh.lower())
+        sent_at = details.get("sent_at")
+        try:
+            sent = parse_iso(sent_at) if isinstance(sent_at, str) else now - timedelta(seconds=2)
+        except ValueError:
+            sent = now - timedelta(seconds=2)
+        payload.update(received_at=iso_millis(now), sent_at=iso_millis(sent))
+        if operator_of(sender):
+            payload["operator_id"] = operator_of(sender)
+        reference = self._last_reference(account, sender)
+        if reference is not None:
+            payload["client_reference"] = reference
         self._inbounds.setdefault(account.id, {})[inbound_id] = Inbound(payload, now)
         message = self.record_mo(account.id, payload["from"], payload["to"], body, inbound_id)
         callback = await self.emit(account.id, "mo", account.mo_callback_url, payload,
                                    self._signer(account))
         return message, callback
+
+    def _last_reference(self, account: Account, phone: str) -> str | None:
+        for batch in reversed(self._batches.get(account.id, {}).values()):
+            if batch.request.get("client_reference") is not None and any(
+                    same_number(r.msisdn, phone) for r in batch.recipients):
+                return batch.request["client_reference"]
+        return None
 
     def list_inbounds(self, account: Account, query: dict) -> dict:
         page, page_size = self._paging(query)
@@ -626,6 +700,7 @@ class Backend(ProviderBackend):
         else:
             self._batches.pop(account, None)
             self._inbounds.pop(account, None)
+        self.groups.reset(account)
 
     def demo_account(self) -> tuple[str, dict]:
         return "demo-service-plan", {
@@ -746,5 +821,6 @@ def sinch_routes(backend: Backend) -> list[BaseRoute]:
         Route(f"{base}/delivery_reports", api("delivery_reports", reports), methods=["GET"]),
         Route(f"{base}/inbounds", api("inbounds", inbounds), methods=["GET"]),
         Route(f"{base}/inbounds/{{inbound_id}}", api("inbound", inbound), methods=["GET"]),
+        *group_routes(backend, api, base),
         Route("/xms/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]

@@ -40,6 +40,7 @@ class Catalogue:
     profiles: dict[str, str]
     requirements: dict[str, Requirement]
     sha256: str
+    seeds: dict[str, str]  # seed file name -> the document's title and publisher
 
     def __getitem__(self, requirement_id: str) -> Requirement:
         return self.requirements[requirement_id]
@@ -83,7 +84,11 @@ def load(path: Path = CATALOGUE_PATH) -> Catalogue:
         unknown = [r for r in requirement.rests_on if r not in requirements]
         if unknown:
             raise CatalogueError(f"{path}: {requirement.id}: rests_on names unknown requirement {unknown[0]}")
-    cat = Catalogue(profiles, requirements, hashlib.sha256(raw).hexdigest())
+    seeds = dict(data.get("seeds") or {})
+    for requirement in requirements.values():
+        if requirement.seed not in seeds:
+            raise CatalogueError(f"{path}: {requirement.id}: seed {requirement.seed} is not listed under seeds")
+    cat = Catalogue(profiles, requirements, hashlib.sha256(raw).hexdigest(), seeds)
     for requirement in requirements.values():
         if requirement.id in cat.prerequisites(requirement.id):
             raise CatalogueError(f"{path}: {requirement.id}: rests_on leads back to itself")
@@ -108,6 +113,10 @@ def render_markdown(catalogue: Catalogue) -> str:
         "and at which level. Seeds are quoted by file name (`/work/shared/seeds/README.md`).",
         "",
     ]
+    lines += ["## The seed documents", "", "The system is specified by five product documents; `seed` names them by file.", "",
+              "| seed | document (publisher) |", "|---|---|"]
+    lines += [f"| `{seed}` | {_cell(title)} |" for seed, title in catalogue.seeds.items()]
+    lines.append("")
     for profile, description in catalogue.profiles.items():
         lines += [f"## `{profile}`: {description}", "",
                   "| id | level | requirement | seed | phrase | rests on |", "|---|---|---|---|---|---|"]

@@ -1,8 +1,10 @@
 """`smsproof`: certify a platform, self-test the suite, serve the fakes or the reference platform.
 
-Exit codes: 0 certified / self-test complete, 1 certification failed (a MUST requirement failed) or
-a mutant went undetected, 2 bad input (arguments, scenario file, unknown platform or mutant),
-3 platform or fakes unreachable, 4 the platform lacks a requested capability.
+Exit codes: 0 certified (every MUST requirement of the named profiles passed) / self-test complete,
+1 not certified (a MUST requirement failed or could not be checked) or a mutant went undetected,
+2 bad input (arguments, scenario file, unknown platform or mutant), 3 platform or fakes unreachable,
+4 the platform lacks a requested capability or offers no profile, 5 partial: a narrowed run (scenario
+paths, -k, SMSPROOF_REQUIREMENTS) found no failure but certifies nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import shutil
 import socket
 import sys
@@ -18,12 +21,16 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import catalogue, report, servers
+from fake_providers import cli as fakes_cli
+from fake_providers.server import add_log_flags
+from harness import catalogue, report, servers, suite
 from harness.exchanges import Unreachable
 from harness.scenario.loader import ScenarioError, files_sha256, load_paths
 from harness.scenario.runner import PASSED, Environment, run_scenario
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CAPABILITY = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CAPABILITY, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
+VERDICT_EXIT = {report.CERTIFIED: EXIT_OK, report.NOT_CERTIFIED: EXIT_FAILED, report.PARTIAL: EXIT_PARTIAL}
+REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"  # narrows the property checks (harness/properties/conftest.py)
 PACKAGE = Path(__file__).resolve().parent
 DEFAULT_SCENARIOS = PACKAGE.parent / "scenarios"
 PROPERTY_CHECKS = PACKAGE / "properties"  # Hypothesis checks, run by certify when present
@@ -71,10 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     certify = commands.add_parser("certify", help="certify a platform (default: the embedded reference platform)")
     certify.add_argument("--platform", default=servers.DEFAULT_PLATFORM,
                          help="'reference', a URL of a running platform, or a name registered in smsproof.platforms")
-    certify.add_argument("--profile", action="append", default=[], help="only this profile (repeatable)")
+    certify.add_argument("--profile", action="append", default=[],
+                         help="certify this profile (repeatable; default: every profile the platform offers)")
     certify.add_argument("--mutant", help="run the embedded platform with this mutant")
     certify.add_argument("--workers", type=_at_least_one, default=1, help="parallel workers (pytest-xdist)")
-    certify.add_argument("--seed", type=int, help="seed of the property-based checks")
+    certify.add_argument("--seed", type=int, help="seed of the property-based checks (default: drawn and recorded in the report)")
+    certify.add_argument("-k", dest="keyword", metavar="EXPR",
+                         help="only checks matching this pytest -k expression (a PARTIAL run: it certifies nothing)")
     certify.add_argument("--examples", type=_at_least_one, help="examples per property-based check")
     certify.add_argument("--reports", default="reports", help="directory of the run reports (default: reports)")
     certify.add_argument("--scenarios", action="append", default=[], help="scenario file or directory (repeatable)")
@@ -89,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8010)
     serve.add_argument("--no-demo", action="store_true", help="without the demo accounts (for `certify --fakes`)")
+    add_log_flags(serve)
+    fakes_cli.add_commands(commands)
 
     platform = commands.add_parser("platform", help="run the reference platform")
     platform.add_argument("--host", default="127.0.0.1")
@@ -104,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             return certify(args)
         if args.command == "selftest":
             return selftest(args)
+        if args.command in fakes_cli.COMMANDS:
+            return fakes_cli.run(args)
         return serve(args)
     except CliError as error:
         print(f"smsproof: error: {error}", file=sys.stderr)
@@ -118,7 +132,7 @@ def serve(args) -> int:
         if args.command == "serve":
             from fake_providers.server import run
 
-            run(host=args.host, port=args.port, demo=not args.no_demo)
+            run(host=args.host, port=args.port, demo=not args.no_demo, log=not args.quiet)
         else:
             from reference_platform.server import run
 
@@ -171,7 +185,11 @@ def certify(args) -> int:
         raise CliError(f"unknown profile {unknown[0]!r} (profiles: {', '.join(catalogue.default().profiles)})", EXIT_USAGE)
     if args.fakes and args.workers > 1:
         raise CliError("--fakes needs --workers 1: the fakes' clock is shared by everything they serve", EXIT_USAGE)
-    paths, _ = _load_scenarios(args.scenarios)
+    paths, scenarios = _load_scenarios(args.scenarios)
+    narrowing = [reason for reason, present in [
+        ("scenario paths", bool(args.scenarios)), ("-k", bool(args.keyword)),
+        (REQUIREMENTS_ENV, bool(os.environ.get(REQUIREMENTS_ENV, "").strip()))] if present]
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     target = _target(args.platform, args.mutant)
     started, started_at = time.time(), datetime.now(timezone.utc)
     run_id = started_at.strftime("%Y%m%d-%H%M%S-") + (args.mutant or ("url" if target.url else target.spec)) + "-" + uuid.uuid4().hex[:4]
@@ -196,6 +214,10 @@ def certify(args) -> int:
             if profile not in offered:
                 raise CliError(f"the platform does not offer profile {profile!r} (it offers: {', '.join(offered) or 'none'})",
                                EXIT_CAPABILITY)
+        named = args.profile or [p for p in catalogue.default().profiles if p in offered]
+        if not named:
+            raise CliError("the platform offers no certification profile (capabilities.profiles names none of: "
+                           f"{', '.join(catalogue.default().profiles)}): there is nothing to certify", EXIT_CAPABILITY)
         if not capabilities.get("workspaces", False):
             raise CliError("the platform does not offer workspaces (capabilities.workspaces), which certification needs",
                            EXIT_CAPABILITY)
@@ -205,9 +227,10 @@ def certify(args) -> int:
                        f"--junitxml={run_dir / 'junit.xml'}",
                        f"--smsproof-results={results_dir}", f"--smsproof-platform={args.platform}",
                        *[f"--smsproof-scenarios={p}" for p in paths],
-                       *[f"--smsproof-profile={p}" for p in args.profile],
+                       *[f"--smsproof-profile={p}" for p in named],
                        *([f"--smsproof-mutant={args.mutant}"] if args.mutant else []),
-                       *([f"--hypothesis-seed={args.seed}"] if args.seed is not None else []),
+                       *(["-k", args.keyword] if args.keyword else []),
+                       f"--hypothesis-seed={seed}",
                        *([f"--smsproof-examples={args.examples}"] if args.examples else [])]
         if args.workers > 1:
             pytest_args += ["-n", str(args.workers)]  # every worker starts its own fakes (and embedded platform)
@@ -220,7 +243,7 @@ def certify(args) -> int:
         import pytest
 
         problems = _CollectionProblems()
-        code = pytest.main(pytest_args, plugins=[problems])
+        code = pytest.main(pytest_args, plugins=[problems, *([_Progress()] if _quiet() else [])])
     if problems.first:
         raise CliError(f"a check could not be collected: {problems.first}", EXIT_USAGE)
     if code not in (0, 1, 5):
@@ -228,17 +251,21 @@ def certify(args) -> int:
     results = report.read_results(results_dir)
     shutil.rmtree(results_dir, ignore_errors=True)
     cat = catalogue.default()
+    checked_files = [catalogue.CATALOGUE_PATH, *sorted({s.path for s in scenarios}),
+                     *(sorted(PROPERTY_CHECKS.glob("*.py")) if PROPERTY_CHECKS.is_dir() and not args.scenarios else [])]
     built = report.build(
         run_id=run_id, started_at=started_at.isoformat(), duration_s=time.time() - started,
-        platform={"name": target.name, "spec": args.platform, "url": platform_url if target.url else None,
+        platform={"name": target.name, "spec": args.platform, "url": platform_url,
                   "mutant": args.mutant, "capabilities": capabilities},
-        options={"profiles": args.profile, "workers": args.workers, "seed": args.seed, "examples": args.examples},
+        options={"profiles": named, "workers": args.workers, "seed": seed, "examples": args.examples,
+                 "narrowed_by": narrowing, "keyword": args.keyword},
         files={"catalogue": {str(catalogue.CATALOGUE_PATH): cat.sha256},
                "scenarios": files_sha256(sorted({Path(r["file"]) for r in results}))},
-        results=results, cat=cat, selected_profiles=set(args.profile) or None)
+        results=results, cat=cat, profiles=named, narrowed=bool(narrowing), suite=suite.describe(checked_files))
     report.write(built, run_dir)
+    report.stamp_junit(run_dir / "junit.xml", built)
     _print_summary(built, run_dir)
-    return EXIT_OK if built["summary"]["certified"] else EXIT_FAILED
+    return VERDICT_EXIT[built["verdict"]]
 
 
 def _make_directory(path: Path, reports: str) -> None:
@@ -259,23 +286,70 @@ class _CollectionProblems:
             self.first = f"{report.nodeid or report.fspath}: {lines[-1] if lines else 'error'}"
 
 
+class _Progress:
+    """pytest plugin object: where a quiet run (CI, no terminal) is, a line at every tenth of the checks."""
+
+    def __init__(self):
+        self.total = self.done = self.failed = 0
+        self.started = time.time()
+        self.next_report = 1
+
+    def pytest_collection_finish(self, session) -> None:
+        self.total = len(session.items)
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when != "call" and not (report.when == "setup" and not report.passed):
+            return
+        self.done += 1
+        self.failed += report.failed
+        if self.total and self.done >= self.next_report * self.total / 10:
+            self.next_report = int(self.done * 10 / self.total) + 1
+            print(f"smsproof: {self.done}/{self.total} checks run, {self.failed} failed, "
+                  f"{time.time() - self.started:.0f} s", flush=True)
+
+
 def _print_summary(built: dict, run_dir: Path) -> None:
-    s = built["summary"]
-    for requirement in built["requirements"]:
-        if requirement["verdict"] == report.FAILED:
-            print(f"  FAILED {requirement['id']} ({requirement['level']}{', blocking' if requirement['blocking'] else ''}): "
-                  f"{requirement['title']}")
+    """Root causes first, each with the check that failed and why; then what they probably caused."""
+    s, requirements = built["summary"], {r["id"]: r for r in built["requirements"]}
+    failed_checks = {}
+    for check in built["scenarios"]:
+        if check["verdict"] in (report.FAILED, "ERROR"):
+            for requirement in check["requirements"]:
+                failed_checks.setdefault(requirement, check)
+    for requirement_id in s["root_causes"]:
+        r = requirements[requirement_id]
+        print(f"  FAILED {r['id']} ({r['level']}{', blocking' if r['blocking'] else ''}): {r['title']}")
+        check = failed_checks.get(requirement_id)
+        if check:
+            print(f"    {report.relative(check['file'])}:{check['line']} {check['name']}: "
+                  f"at {check.get('failed_step') or '(setup)'}: {report.one_line(check.get('reason', ''))}")
+    caused: dict[str, list[str]] = {}
+    for r in built["requirements"]:
+        if r["verdict"] == report.FAILED and r["probable_cause"]:
+            caused.setdefault(r["probable_cause"], []).append(r["id"])
+    for cause, ids in caused.items():
+        print(f"  also failed, probably caused by {cause}: {', '.join(ids)}")
     if s["contract_problems"]:
         print(f"  {len(s['contract_problems'])} kinds of driver-API answers differ from harness/driver/openapi.yaml "
               f"(e.g. {s['contract_problems'][0]}); see report.html")
-    word = "CERTIFIED" if s["certified"] else "NOT CERTIFIED"
-    print(f"smsproof: {word} {built['platform']['name']}: {s['PASSED']} passed, {s['FAILED']} failed, "
-          f"{s['NOT APPLICABLE']} not applicable, {s['NOT CHECKED']} not checked requirements "
-          f"in {built['duration_s']} s; reports in {run_dir}")
+    for profile in built["profiles"]:
+        if profile["verdict"] == report.NOT_CERTIFIED and not profile["failed"]:
+            for item in profile["not_passed"][:3]:
+                print(f"  {profile['profile']}: {item['id']} {item['verdict']}: {item['reason']}")
+            if len(profile["not_passed"]) > 3:
+                print(f"  {profile['profile']}: ... and {len(profile['not_passed']) - 3} more MUST requirements not passed")
+    profiles = ", ".join(f"{p['profile']} {p['verdict']}" for p in built["profiles"])
+    narrowed = f" (narrowed by {', '.join(built['options']['narrowed_by'])}: certifies nothing)" if s["narrowed"] else ""
+    print(f"smsproof: {built['verdict']}{narrowed} {built['platform']['name']}: {profiles}; "
+          f"{s['PASSED']} passed, {s['FAILED']} failed, {s['NOT APPLICABLE']} not applicable, "
+          f"{s['NOT CHECKED']} not checked requirements in {built['duration_s']} s; "
+          f"smsproof {built['suite']['smsproof_version']}, suite {built['suite']['hash'][:12]}, "
+          f"seed {built['options']['seed']}; reports in {run_dir}")
 
 
 def selftest(args) -> int:
-    """The reference passes every check; each mutant fails the checks of the requirement it breaks."""
+    """The reference passes every check; each mutant fails the checks of the requirement it breaks; each
+    conforming variant (another reading the seeds allow) fails no MUST check of its requirement."""
     _, scenarios = _load_scenarios(args.scenarios)
     target = _target(args.platform, None)
     if target.adapter is None:
@@ -288,7 +362,7 @@ def selftest(args) -> int:
         mutants = [m for m in mutants if m.name in args.mutant]
     rows, reference_ok = [], True
     with servers.running_fakes() as fakes_url:
-        def failed_requirements(mutant: str | None, chosen) -> set[str]:
+        def failed_requirements(mutant: str | None, chosen, must_only: bool = False) -> set[str]:
             embedded = servers.PlatformTarget(args.platform, adapter=target.adapter, mutant=mutant)
             with contextlib.ExitStack() as stack:
                 try:
@@ -302,6 +376,9 @@ def selftest(args) -> int:
                     raise CliError(str(error), EXIT_UNREACHABLE) from None
                 finally:
                     env.close()
+            if must_only:  # a conforming variant: only MUST-level failures count against the suite's fairness
+                return {r for result in results if result.verdict not in (PASSED, "NOT APPLICABLE")
+                        for r in result.requirements if result.levels.get(r) == "MUST"}
             return {r for result in results if result.verdict not in (PASSED, "NOT APPLICABLE") for r in result.requirements}
 
         broken = failed_requirements(None, scenarios)
@@ -311,10 +388,21 @@ def selftest(args) -> int:
             chosen = [s for s in scenarios if mutant.requirement in s.requirements]
             detected = bool(chosen) and mutant.requirement in failed_requirements(mutant.name, chosen)
             rows.append((mutant.name, mutant.requirement, "yes" if detected else ("no check" if not chosen else "NO")))
+        unfair, fairness = [], []
+        cat = catalogue.default()
+        for variant in ([] if args.mutant else servers.variants_of(target.adapter)):
+            profile = cat[variant.requirement].profile
+            chosen = [s for s in scenarios if any(cat[r].profile == profile for r in s.requirements)]
+            failed = failed_requirements(variant.name, chosen, must_only=True)
+            fairness.append(f"conforming variant {variant.name} ({variant.requirement}): "
+                            f"{'FAILED MUST on ' + ', '.join(sorted(failed)) if failed else 'passes every MUST check'}")
+            unfair += sorted(failed)
     width = max([len(r[0]) for r in rows] + [6])
     print(f"{'mutant':<{width}}  {'requirement':<24} detected")
     for name, requirement, detected in rows:
         print(f"{name:<{width}}  {requirement:<24} {detected}")
     score = sum(r[2] == "yes" for r in rows)
     print(f"detection score: {score}/{len(rows)}" + (f" ({100 * score // len(rows)}%)" if rows else ""))
-    return EXIT_OK if reference_ok and score == len(rows) else EXIT_FAILED
+    for line in fairness:
+        print(line)
+    return EXIT_OK if reference_ok and score == len(rows) and not unfair else EXIT_FAILED

@@ -59,6 +59,10 @@ class Sandbox:
         self.secrets: dict[str, str] = {}
         self.ws = None
         self.mark = (len(self.driver.transcript), len(self.fakes.transcript))
+        self.steps: list[dict] = []  # what this example did, in order: the report's steps of a failure
+
+    def _step(self, kind: str, what) -> None:
+        self.steps.append({"kind": kind, "spec": what, "clock": format_time(self.now)})
 
     def __enter__(self) -> "Sandbox":
         self.ws = self.driver.create_workspace()
@@ -79,7 +83,7 @@ class Sandbox:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc is not None and not hasattr(exc, "exchanges"):
-            exc.exchanges, exc.timeline = self.exchanges(), self.timeline()
+            exc.exchanges, exc.timeline, exc.steps = self.exchanges(), self.timeline(), self.steps
         for provider, account in self.accounts.items():
             try:
                 self.fakes.delete_account(provider, account)
@@ -106,6 +110,7 @@ class Sandbox:
 
     def configure(self, config: dict) -> dict:
         """PUT /config with the sandbox's provider credentials merged in (raises Refused on 422)."""
+        self._step("configure", config)
         return self.ws.put_config({"providers": self.provider_credentials(), **config})
 
     # -- clocks ------------------------------------------------------------------------------------
@@ -117,6 +122,7 @@ class Sandbox:
         """The platform first (its scheduled work runs), then the fakes (due callbacks are delivered)."""
         if seconds <= 0:
             return
+        self._step("advance", f"{seconds:g} s")
         self.now = parse_time(self.ws.advance_clock(seconds)["now"])
         self.fakes.advance_clock(seconds)
 
@@ -130,14 +136,18 @@ class Sandbox:
     # -- actions -----------------------------------------------------------------------------------
     def customer(self, phone: str, **fields) -> str:
         body = {"phone": phone, "consents": {CATEGORY: "accept"}, "sms_subscription": "subscribed", **fields}
-        return self.ws.create_customer(body)["id"]
+        customer_id = self.ws.create_customer(body)["id"]
+        self._step("create_customer", {"id": customer_id, **body})
+        return customer_id
 
     def reply(self, sender: str, body: str, to: str = LONG_CODE, provider: str = "sinch") -> dict:
         """A handset sends `body` to `to`; the fakes deliver it to the workspace's MO webhook."""
+        self._step("reply", {"from": sender, "to": to, "body": body, "provider": provider})
         return self.fakes.inbound(provider, sender, to, body)
 
     def send(self, customer_ids: list[str], body: str, **request) -> list[dict]:
         request = {"kind": "campaign", "category": CATEGORY, "customer_ids": customer_ids, "body": body, **request}
+        self._step("send", request)
         return self.ws.send(request)["outcomes"]
 
     # -- observations ------------------------------------------------------------------------------

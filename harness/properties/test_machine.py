@@ -189,6 +189,7 @@ class OptOutMachine(RuleBasedStateMachine):
             getattr(self, f"check_{self.check}")()
         except CheckFailed as failure:  # evidence for the report, before teardown deletes the sandbox
             failure.exchanges, failure.timeline = self.sandbox.exchanges(), self.sandbox.timeline()
+            failure.steps = self.sandbox.steps
             raise
 
     def _promotions(self) -> dict[tuple[str, str], int]:

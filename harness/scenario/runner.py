@@ -182,6 +182,13 @@ def _merge(base: dict, update: dict) -> dict:
     return result
 
 
+def _phase(at: float, checks_from: float | None, checks_until: float | None) -> str:
+    """Whether an exchange set the scenario up, ran its steps, or cleaned up after it."""
+    if checks_from is None or at < checks_from:
+        return "setup"
+    return "check" if checks_until is None or at <= checks_until else "teardown"
+
+
 class ScenarioRun:
     def __init__(self, scenario: Scenario, env: Environment, cat: catalogue.Catalogue | None = None):
         self.scenario, self.env = scenario, env
@@ -209,8 +216,10 @@ class ScenarioRun:
                                    self.scenario.line_of((section, i)))
                         for section in ("when", "then") for i, step in enumerate(getattr(self.scenario, section))]
         current: StepRecord | None = None
+        checks_from = checks_until = None  # wall-clock bounds of the steps: exchanges outside are setup/teardown
         try:
             self._setup()
+            checks_from = time.time()
             for current in self.records:
                 current.clock = self.now
                 current.detail = getattr(self, f"step_{current.kind}")(current.spec) or ""
@@ -226,18 +235,21 @@ class ScenarioRun:
         except ScenarioAuthoringError as error:
             self._fail(result, current, ERROR, str(error), None, None)
         finally:
+            checks_until = time.time()
             result.timeline = self._timeline()
             self._teardown()
             result.steps = self.records
             driver_mark, fakes_mark = self.mark
             exchanges = self.env.driver.transcript[driver_mark:] + self.env.fakes.transcript[fakes_mark:]
-            result.exchanges = [e.to_json() for e in sorted(exchanges, key=lambda e: e.at)]
+            result.exchanges = [{**e.to_json(), "phase": _phase(e.at, checks_from, checks_until)}
+                                for e in sorted(exchanges, key=lambda e: e.at)]
             result.contract_problems = sorted({p for e in exchanges if e.side == "platform"
                                                for p in contract.problems(e.method, e.url, e.status, e.response)})
             result.duration_s = round(time.time() - started, 3)
         return result
 
     def _fail(self, result, record, verdict, reason, expected, observed) -> None:
+        observed = self._localize(observed)  # the scenario's customer ids, as `expected` names them
         result.verdict, result.reason, result.expected, result.observed = verdict, reason, expected, observed
         if record is None:
             result.failed_step = "given"
@@ -316,6 +328,14 @@ class ScenarioRun:
             if r.status != "not run":
                 entries.append({"at": r.clock, "source": "scenario", "what": f"{r.section}[{r.index}] {r.kind} ({r.status})"})
         return sorted(entries, key=lambda e: (e["at"] or ""))
+
+    def _localize(self, value: Any) -> Any:
+        """`value` with the platform's customer ids replaced by the scenario's own ids."""
+        if isinstance(value, dict):
+            return {k: self._localize(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._localize(v) for v in value]
+        return self._local_id(value) if isinstance(value, str) else value
 
     def _local_id(self, platform_id: str | None) -> str | None:
         return next((k for k, v in self.customer_ids.items() if v == platform_id), platform_id)

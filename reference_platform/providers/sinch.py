@@ -10,8 +10,8 @@ from . import Forbidden, Inbound, Malformed, ProviderError, Report, json_or_text
 
 _FINAL = {"delivered": "delivered", "failed": "failed", "expired": "expired", "rejected": "rejected",
           "aborted": "failed", "cancelled": "failed", "deleted": "failed"}
-# Failed with this code: the handset no longer exists (the fakes' "bounced" outcome), a bounce.
-BOUNCE_CODE = 63
+# Failed with 402 (message unroutable, Sinch's code table): the number no longer exists, a bounce.
+BOUNCE_CODE = 402
 
 
 def _auth(settings, broken) -> str:

@@ -70,3 +70,26 @@ async def virtual(client):
     response = await client.post("/_smsproof/clock", json={"mode": "virtual", "now": T0})
     assert response.status_code == 200
     return client
+
+
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Debian's chromium driven by Playwright, one per module (skips, with the reason, without)."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[test]')")
+    executable = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
+    if executable is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    with sync_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser):
+    """A laptop-sized page; closed before the servers of the test stop (it holds a live stream)."""
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
+    yield context.new_page()
+    context.close()

@@ -2,6 +2,7 @@
 the parts limits, status reports and incoming messages with CM's retries, faults and isolation
 (providers.md §2)."""
 import json
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given, settings
@@ -254,10 +255,10 @@ async def test_status_reports_accepted_then_delivered_in_the_json_template(cm, r
     assert posted(receiver, "/c1/dlr") == [
         {"messages": {"msg": {"received": "2026-01-05T10:00:00", "to": PHONE, "reference": "r1",
                               "status": {"code": "0", "errorCode": "", "errorDescription": ""},
-                              "operator": ""}}},
+                              "operator": "21401"}}},
         {"messages": {"msg": {"received": "2026-01-05T10:00:05", "to": PHONE, "reference": "r1",
                               "status": {"code": "2", "errorCode": "", "errorDescription": ""},
-                              "operator": ""}}}]
+                              "operator": "21401"}}}]
     assert receiver.received[0]["headers"]["content-type"] == "application/json"
     dlrs = (await cm.get("/_smsproof/journal", params={"account": TOKEN, "kind": "dlr"})).json()["entries"]
     assert len(dlrs) == 2
@@ -358,16 +359,17 @@ async def test_incoming_message_to_a_shared_short_code_by_keyword(cm, receiver):
     assert unknown.status_code == 404
 
 
-async def test_incoming_messages_are_retried_on_any_non_2xx(cm, receiver):
-    receiver.statuses = [400, 500]
+async def test_incoming_messages_are_retried_on_anything_but_200(cm, receiver):
+    receiver.statuses = [400, 204, 500]
     response = await cm.post("/_smsproof/inbound", json={"provider": "cm", "from": "+34600000010",
                                                          "to": "+3197010000000", "body": "hi"})
     assert response.json()["callback"] == {"id": response.json()["callback"]["id"], "state": "pending",
                                            "status": 400, "error": None}
     await advance(cm, 300)
     await advance(cm, 300)
+    await advance(cm, 300)
     [done] = (await cm.get("/_smsproof/callbacks", params={"state": "delivered"})).json()["callbacks"]
-    assert done["kind"] == "mo" and done["attempts"] == 3
+    assert done["kind"] == "mo" and done["attempts"] == 4
 
 
 # -- routing, faults, isolation --------------------------------------------------------------------
@@ -420,3 +422,59 @@ async def test_accounts_do_not_share_references_in_incoming_messages(cm, receive
     await cm.post("/_smsproof/inbound", json={"provider": "cm", "from": "+34600000010",
                                               "to": "+3197010000000", "body": "hi"})
     assert posted(receiver, "/c1/mo")[0]["reference"] is None
+
+
+# -- fidelity: formats per account, rejections -------------------------------------------------
+async def set_options(client, token=TOKEN, **options):
+    account = (await client.get(f"/_smsproof/accounts/cm/{token}")).json()
+    account["options"] = options
+    assert (await client.put(f"/_smsproof/accounts/cm/{token}", json=account)).status_code == 200
+
+
+async def test_status_reports_in_the_xml_template(cm, receiver):
+    await set_options(cm, status_report_format="xml")
+    assert (await send(cm, msg(reference="r<1"))).status_code == 200
+    await advance(cm, 10)
+    [accepted, delivered] = [r for r in receiver.received if r["url"].endswith("/c1/dlr")]
+    assert accepted["headers"]["content-type"] == "application/xml"
+    root = ElementTree.fromstring(delivered["body"])
+    record = root.find("MSG")
+    assert record.get("RECEIVED") == "2026-01-05T10:00:05"
+    assert (record.findtext("TO"), record.findtext("REFERENCE")) == (PHONE, "r<1")
+    assert record.findtext("STATUS/CODE") == "2" and record.findtext("STATUS/ERRORCODE") == ""
+
+
+async def test_incoming_message_in_the_legacy_flat_format(cm, receiver):
+    await set_options(cm, mo_format="legacy")
+    await send(cm, msg(reference="r1", customGrouping="g1"))
+    await cm.post("/_smsproof/inbound", json={"provider": "cm", "from": "+34600000010",
+                                             "to": "+3197010000000", "body": "STOP"})
+    [mo] = posted(receiver, "/c1/mo")
+    assert mo == {"reference": "r1", "from": "+34600000010", "to": "+3197010000000",
+                  "body": "STOP", "groupings": ["g1", "", ""]}
+
+
+async def test_insufficient_balance_refuses_the_whole_request(cm):
+    await set_options(cm, rejection=102)
+    response = await send(cm)
+    assert response.status_code == 400
+    assert response.json() == {"details": "Insufficient balance.", "errorCode": 102, "messages": []}
+    assert await messages(cm) == []
+
+
+@pytest.mark.parametrize("code", [401, 402, 403])
+async def test_account_rejection_rejects_every_recipient(cm, code):
+    await set_options(cm, rejection=code)
+    response = await send(cm)
+    assert response.status_code == 400
+    [result] = response.json()["messages"]
+    assert (result["status"], result["messageErrorCode"], result["parts"]) == ("Rejected", code, 0)
+
+
+async def test_number_rejection_rejects_that_number_only(cm):
+    await cm.put("/_smsproof/outcomes/0034600000011", json={"outcome": "delivered", "rejection": 402})
+    response = await send(cm, msg(to=[{"number": PHONE}, {"number": "0034600000011"}]))
+    assert response.status_code == 200 and response.json()["errorCode"] == 201
+    codes = [(m["to"], m["messageErrorCode"]) for m in response.json()["messages"]]
+    assert codes == [(PHONE, 0), ("0034600000011", 402)]
+    assert [m["to"] for m in await messages(cm)] == [PHONE]

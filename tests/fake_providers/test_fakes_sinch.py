@@ -51,7 +51,7 @@ async def test_send_returns_201_with_the_batch(sinch):
     assert response.status_code == 201
     batch = response.json()
     assert re.fullmatch(r"[0-9A-Z]{26}", batch["id"])
-    assert batch["to"] == ["34600000010", "34600000011"]
+    assert batch["to"] == ["+34600000010", "+34600000011"]
     assert batch["from"] == "Shop" and batch["body"] == "Hello" and batch["type"] == "mt_text"
     assert batch["canceled"] is False and batch["delivery_report"] == "none"
     assert batch["created_at"] == batch["modified_at"] == "2026-01-05T10:00:00.000Z"
@@ -64,7 +64,7 @@ async def test_messages_are_journaled_with_encoding_and_segments(sinch):
     await send(sinch, body="Grüße 😀 " * 10)
     [message] = (await sinch.get("/_smsproof/messages", params={"provider": "sinch"})).json()["messages"]
     assert message["encoding"] == "UCS2" and message["segment_count"] == 2
-    assert message["status"] == "Queued" and message["to"] == "34600000010"
+    assert message["status"] == "Queued" and message["to"] == "+34600000010"
     await advance(sinch, 0)
     assert (await sinch.get("/_smsproof/messages")).json()["messages"][0]["status"] == "Dispatched"
     await advance(sinch, 5)
@@ -195,18 +195,18 @@ async def test_update_a_scheduled_batch(sinch):
     assert sent["send_at"] == "2026-01-05T12:00:00.000Z"
     await advance(sinch, 60)
     updated = await sinch.post(f"{BASE}/batches/{sent['id']}", headers=AUTH, json={
-        "to_add": ["+34600000012"], "to_remove": ["34600000010"], "body": "Changed"})
+        "to_add": ["+34600000012"], "to_remove": ["+34600000010"], "body": "Changed"})
     assert updated.status_code == 200
     body = updated.json()
-    assert body["id"] == sent["id"] and body["to"] == ["34600000011", "34600000012"]
+    assert body["id"] == sent["id"] and body["to"] == ["+34600000011", "+34600000012"]
     assert body["body"] == "Changed" and body["send_at"] == sent["send_at"]
     assert body["created_at"] == sent["created_at"] and body["modified_at"] == "2026-01-05T10:01:00.000Z"
     messages = (await sinch.get("/_smsproof/messages")).json()["messages"]
-    assert [(m["to"], m["body"]) for m in messages] == [("34600000011", "Changed"),
-                                                        ("34600000012", "Changed")]
+    assert [(m["to"], m["body"]) for m in messages] == [("+34600000011", "Changed"),
+                                                        ("+34600000012", "Changed")]
     await advance(sinch, 2 * 3600)
     statuses = {m["to"]: m["status"] for m in (await sinch.get("/_smsproof/messages")).json()["messages"]}
-    assert statuses == {"34600000011": "Delivered", "34600000012": "Delivered"}
+    assert statuses == {"+34600000011": "Delivered", "+34600000012": "Delivered"}
 
 
 async def test_update_after_dispatch_is_403(sinch):
@@ -226,10 +226,10 @@ async def test_replace_a_scheduled_batch(sinch):
         "to": ["+34600000020"], "from": "Shop2", "body": "New"})
     assert replaced.status_code == 200
     body = replaced.json()
-    assert body["id"] == sent["id"] and body["to"] == ["34600000020"] and "send_at" not in body
+    assert body["id"] == sent["id"] and body["to"] == ["+34600000020"] and "send_at" not in body
     await advance(sinch, 10)
     [message] = (await sinch.get("/_smsproof/messages")).json()["messages"]
-    assert (message["to"], message["from"], message["status"]) == ("34600000020", "Shop2", "Delivered")
+    assert (message["to"], message["from"], message["status"]) == ("+34600000020", "Shop2", "Delivered")
     late = await sinch.put(f"{BASE}/batches/{sent['id']}", headers=AUTH,
                            json={"to": ["+34600000021"], "from": "S", "body": "x"})
     assert late.status_code == 403 and late.json()["code"] == "batch_already_dispatched"
@@ -256,7 +256,7 @@ async def test_dry_run_counts_parts_and_encodings(sinch):
     assert response.status_code == 200
     body = response.json()
     assert body["number_of_recipients"] == 2 and body["number_of_messages"] == 4
-    assert body["per_recipient"] == [{"recipient": "34600000010", "number_of_parts": 2,
+    assert body["per_recipient"] == [{"recipient": "+34600000010", "number_of_parts": 2,
                                       "body": "ç" * 71, "encoding": "UNICODE"}]
     plain = (await sinch.post(f"{BASE}/batches/dry_run", headers=AUTH,
                               json={"to": ["+34600000010"], "from": "S", "body": "a" * 161})).json()
@@ -268,14 +268,14 @@ async def test_dry_run_counts_parts_and_encodings(sinch):
 async def test_parameters_templating_with_default_and_missing_value(sinch):
     sent = (await send(sinch, to=["+34600000010", "+34600000011", "+34600000012"],
                        body="Hi ${name}, ${code}",
-                       parameters={"name": {"+34600000010": "Tim", "34600000011": "Ana"},
-                                   "code": {"default": "X1", "34600000012": "Z9"}})).json()
+                       parameters={"name": {"+34600000010": "Tim", "+34600000011": "Ana"},
+                                   "code": {"default": "X1", "+34600000012": "Z9"}})).json()
     assert sent["body"] == "Hi ${name}, ${code}"
     bodies = {m["to"]: (m["body"], m["status"])
               for m in (await sinch.get("/_smsproof/messages")).json()["messages"]}
-    assert bodies["34600000010"] == ("Hi Tim, X1", "Queued")
-    assert bodies["34600000011"] == ("Hi Ana, X1", "Queued")
-    assert bodies["34600000012"][1] == "Aborted"
+    assert bodies["+34600000010"] == ("Hi Tim, X1", "Queued")
+    assert bodies["+34600000011"] == ("Hi Ana, X1", "Queued")
+    assert bodies["+34600000012"][1] == "Aborted"
     report = (await sinch.get(f"{BASE}/batches/{sent['id']}/delivery_report/34600000012",
                               headers=AUTH)).json()
     assert (report["status"], report["code"]) == ("Aborted", 405)
@@ -303,8 +303,8 @@ async def test_per_recipient_reports_dispatched_and_final(sinch, receiver):
     await advance(sinch, 60)
     reports = callbacks(receiver, "/SP1/dlr")
     assert [(r["recipient"], r["status"], r["code"]) for r in reports] == [
-        ("34600000010", "Dispatched", 401), ("34600000001", "Dispatched", 401),
-        ("34600000010", "Delivered", 0), ("34600000001", "Failed", 60)]
+        ("+34600000010", "Dispatched", 401), ("+34600000001", "Dispatched", 401),
+        ("+34600000010", "Delivered", 0), ("+34600000001", "Failed", 404)]
     final = reports[2]
     assert final["type"] == "recipient_delivery_report_sms" and final["batch_id"] == sent["id"]
     assert final["client_reference"] == "c1"
@@ -330,17 +330,17 @@ async def test_summary_and_full_send_one_callback_when_all_are_final(sinch, rece
     assert report["type"] == "delivery_report_sms" and report["batch_id"] == sent["id"]
     assert report["total_message_count"] == 3
     statuses = {(s["status"], s["code"]): s for s in report["statuses"]}
-    assert statuses[("Delivered", 0)]["count"] == 2 and statuses[("Expired", 61)]["count"] == 1
+    assert statuses[("Delivered", 0)]["count"] == 2 and statuses[("Expired", 406)]["count"] == 1
     if mode == "full":
-        assert sorted(statuses[("Delivered", 0)]["recipients"]) == ["34600000010", "34600000011"]
+        assert sorted(statuses[("Delivered", 0)]["recipients"]) == ["+34600000010", "+34600000011"]
     else:
         assert all("recipients" not in s for s in report["statuses"])
     assert receiver.bodies("/SP1/dlr") == []  # the batch callback_url wins
 
 
 @pytest.mark.parametrize(("suffix", "status", "code"), [
-    ("0001", "Failed", 60), ("0002", "Expired", 61), ("0003", "Rejected", 62),
-    ("0004", "Failed", 63), ("0005", "Delivered", 0)])
+    ("0001", "Failed", 404), ("0002", "Expired", 406), ("0003", "Rejected", 408),
+    ("0004", "Failed", 402), ("0005", "Delivered", 0)])
 async def test_magic_numbers_give_their_outcome(sinch, suffix, status, code):
     sent = (await send(sinch, to=[f"+4915112340{suffix}"])).json()
     await advance(sinch, 5)
@@ -361,7 +361,7 @@ async def test_batch_delivery_report_endpoint_summary_full_and_filters(sinch):
     full = (await sinch.get(url, params={"type": "full", "status": "DELIVERED,failed",
                                          "batch_id": sent["id"]}, headers=AUTH)).json()
     assert {(s["status"], tuple(s["recipients"])) for s in full["statuses"]} == {
-        ("Delivered", ("34600000010",)), ("Failed", ("34600000001",))}
+        ("Delivered", ("+34600000010",)), ("Failed", ("+34600000001",))}
     only = (await sinch.get(url, params={"code": "0"}, headers=AUTH)).json()
     assert [s["status"] for s in only["statuses"]] == ["Delivered"]
     assert (await sinch.get(url, params={"type": "weird"}, headers=AUTH)).status_code == 400
@@ -372,7 +372,7 @@ async def test_recipient_report_and_404_for_non_recipient(sinch):
     await advance(sinch, 10)
     url = f"{BASE}/batches/{sent['id']}/delivery_report"
     report = (await sinch.get(f"{url}/+34600000010", headers=AUTH)).json()
-    assert report["recipient"] == "34600000010" and report["status"] == "Delivered"
+    assert report["recipient"] == "+34600000010" and report["status"] == "Delivered"
     assert report["operator_status_at"] == "2026-01-05T10:00:05.000Z"
     assert (await sinch.get(f"{url}/34699999999", headers=AUTH)).status_code == 404
 
@@ -385,10 +385,10 @@ async def test_list_delivery_reports(sinch):
     assert listed["count"] == 3 and listed["page"] == 0 and len(listed["delivery_reports"]) == 3
     failed = (await sinch.get(f"{BASE}/delivery_reports", params={"status": "Failed"},
                               headers=AUTH)).json()
-    assert [r["recipient"] for r in failed["delivery_reports"]] == ["34600000001"]
+    assert [r["recipient"] for r in failed["delivery_reports"]] == ["+34600000001"]
     by_ref = (await sinch.get(f"{BASE}/delivery_reports", params={"client_reference": "b"},
                               headers=AUTH)).json()
-    assert [r["recipient"] for r in by_ref["delivery_reports"]] == ["34600000012"]
+    assert [r["recipient"] for r in by_ref["delivery_reports"]] == ["+34600000012"]
 
 
 async def test_delivery_feedback_is_accepted(sinch):
@@ -428,8 +428,9 @@ async def test_inbound_is_posted_as_mo_text_and_listed(sinch, receiver):
     assert response.json()["account"] == "SP1"
     assert response.json()["callback"]["state"] == "delivered"
     [mo] = callbacks(receiver, "/SP1/mo")
-    assert mo["type"] == "mo_text" and mo["from"] == "34600000010" and mo["to"] == "4915112348765"
+    assert mo["type"] == "mo_text" and mo["from"] == "+34600000010" and mo["to"] == "+4915112348765"
     assert mo["body"] == "STOP" and MS_Z.match(mo["received_at"])
+    assert mo["operator_id"] == "21401" and mo["sent_at"] == "2026-01-05T09:59:58.000Z"
     assert mo["received_at"] == "2026-01-05T10:00:00.000Z"
     listed = (await sinch.get(f"{BASE}/inbounds", headers=AUTH)).json()
     assert listed["count"] == 1 and listed["inbounds"] == [mo]
@@ -685,7 +686,7 @@ async def test_an_outcome_after_expire_at_is_expired(sinch):
     await advance(sinch, 7200)
     report = (await sinch.get(f"{BASE}/batches/{sent['id']}/delivery_report/34600000010",
                               headers=AUTH)).json()
-    assert (report["status"], report["code"]) == ("Expired", 61)
+    assert (report["status"], report["code"]) == ("Expired", 406)
     [message] = (await sinch.get("/_smsproof/messages")).json()["messages"]
     assert message["status"] == "Expired"
 

@@ -41,22 +41,22 @@ def test_sinch_sdk_service_plan_send_and_read_back(served):
                                  body="Hi ${name}", delivery_report="full",
                                  client_reference="ref1",
                                  parameters={"name": {"+34600000010": "Tim", "default": "you"}})
-    assert batch.id and batch.to == ["34600000010", "34600000011"] and batch.client_reference == "ref1"
+    assert batch.id and batch.to == ["+34600000010", "+34600000011"] and batch.client_reference == "ref1"
     assert sms.batches.get(batch_id=batch.id).body == "Hi ${name}"
     assert [b.id for b in sms.batches.list(page_size=10).iterator()] == [batch.id]
     control.post("/_smsproof/clock/advance", json={"seconds": 10})
     report = sms.delivery_reports.get(batch_id=batch.id, report_type="full",
                                       status=["DELIVERED"], code=[0])
     assert report.total_message_count == 2
-    assert sorted(report.statuses[0].recipients) == ["34600000010", "34600000011"]
-    one = sms.delivery_reports.get_for_number(batch_id=batch.id, recipient="34600000010")
+    assert sorted(report.statuses[0].recipients) == ["+34600000010", "+34600000011"]
+    one = sms.delivery_reports.get_for_number(batch_id=batch.id, recipient="+34600000010")
     assert one.status == "Delivered" and one.code == 0
     assert sms.delivery_reports.list().content()[0].batch_id == batch.id
     dry = sms.batches.dry_run(to=["+34600000010"], from_="Shop", body="é" * 161,
                               per_recipient=True, number_of_recipients=10)
     assert dry.number_of_messages == 2 and dry.per_recipient[0].encoding == "GSM"
     bodies = {m["to"]: m["body"] for m in control.get("/_smsproof/messages").json()["messages"]}
-    assert bodies == {"34600000010": "Hi Tim", "34600000011": "Hi you"}
+    assert bodies == {"+34600000010": "Hi Tim", "+34600000011": "Hi you"}
 
 
 def test_sinch_sdk_update_replace_cancel_and_inbounds(served):
@@ -65,15 +65,15 @@ def test_sinch_sdk_update_replace_cancel_and_inbounds(served):
     later = sms.batches.send_sms(to=["+34600000010"], from_="Shop", body="later",
                                  send_at="2026-01-05T12:00:00Z")
     updated = sms.batches.update_sms(batch_id=later.id, body="changed", to_add=["+34600000012"])
-    assert updated.body == "changed" and "34600000012" in updated.to
+    assert updated.body == "changed" and "+34600000012" in updated.to
     replaced = sms.batches.replace_sms(batch_id=later.id, to=["+34600000013"], from_="Shop",
                                       body="replaced")
-    assert replaced.to == ["34600000013"]
+    assert replaced.to == ["+34600000013"]
     assert sms.batches.cancel(batch_id=later.id).canceled is True
     control.post("/_smsproof/inbound", json={"provider": "sinch", "from": "+34600000010",
                                              "to": "+4915112348765", "body": "STOP"})
     inbound = sms.inbounds.list().content()[0]
-    assert inbound.body == "STOP" and sms.inbounds.get(inbound_id=inbound.id).from_ == "34600000010"
+    assert inbound.body == "STOP" and sms.inbounds.get(inbound_id=inbound.id).from_ == "+34600000010"
 
 
 def test_sinch_sdk_oauth_project_mode(served):
@@ -95,7 +95,7 @@ def test_clx_sdk_send_and_read_back(served):
     client = clx.xms.Client("SP1", "T1", endpoint=base + "/xms")
     batch = client.create_text_message("Shop", "+34600000010", "Hello from clx")
     assert batch.batch_id and batch.body == "Hello from clx"
-    assert client.fetch_batch(batch.batch_id).recipients == {"34600000010"}
+    assert client.fetch_batch(batch.batch_id).recipients == {"+34600000010"}
     assert [b.batch_id for b in client.fetch_batches(page_size=5).get(0).content] == [batch.batch_id]
     create = clx.xms.api.MtBatchTextSmsCreate()
     create.sender, create.recipients, create.body = "Shop", {"+34600000010"}, "ç" * 71
@@ -103,8 +103,8 @@ def test_clx_sdk_send_and_read_back(served):
     assert dry.number_of_messages == 2 and dry.per_recipient[0].encoding == "UNICODE"
     control.post("/_smsproof/clock/advance", json={"seconds": 10})
     report = client.fetch_delivery_report(batch.batch_id, "full")
-    assert report.statuses[0].status == "Delivered" and report.statuses[0].recipients == {"34600000010"}
-    assert client.fetch_recipient_delivery_report(batch.batch_id, "34600000010").code == 0
+    assert report.statuses[0].status == "Delivered" and report.statuses[0].recipients == {"+34600000010"}
+    assert client.fetch_recipient_delivery_report(batch.batch_id, "+34600000010").code == 0
     client.cancel_batch(batch.batch_id)
     assert client.fetch_batch(batch.batch_id).canceled is True
 
@@ -129,6 +129,9 @@ def test_sdk_webhook_parser_and_signature_accept_emitted_callbacks(served, recei
     sms.batches.send_sms(to=["+34600000011"], from_="Shop", body="hi", delivery_report="full")
     control.post("/_smsproof/clock/advance", json={"seconds": 10})
     control.post("/_smsproof/inbound", json={"provider": "sinch", "from": "+34600000010",
+                                             "to": "+4915112348765", "body": "AQI=",
+                                             "details": {"udh": "0500030A0201"}})
+    control.post("/_smsproof/inbound", json={"provider": "sinch", "from": "+34600000010",
                                              "to": "+4915112348765", "body": "STOP"})
     events = sms.sinch_events("KayakingTheSwell")
     kinds = []
@@ -139,6 +142,7 @@ def test_sdk_webhook_parser_and_signature_accept_emitted_callbacks(served, recei
     assert ("recipient_delivery_report_sms", "RecipientDeliveryReport") in kinds
     assert ("delivery_report_sms", "BatchDeliveryReport") in kinds
     assert ("mo_text", "MOTextMessage") in kinds
+    assert ("mo_binary", "MOBinaryMessage") in kinds
     mo = events.parse_event(receiver.received[-1]["body"], receiver.received[-1]["headers"])
     assert mo.body == "STOP" and mo.received_at.isoformat().startswith("2026-01-05T10:00:10")
     tampered = dict(receiver.received[-1]["headers"])

@@ -4,7 +4,12 @@ official client's malformed query), DLR and inbound webhooks with retries, fault
 import json
 import re
 
+import httpx
 import pytest
+
+from fake_providers.app import create_app
+from fake_providers.instasent import DLR_STATUSES
+from fake_providers.network import Network
 
 pytestmark = pytest.mark.anyio
 AUTH = {"Authorization": "Bearer ITOKEN"}
@@ -281,12 +286,12 @@ async def test_inbound_goes_to_the_dlr_url_when_no_mo_url(instasent, receiver):
 
 
 # -- faults and isolation -------------------------------------------------------------------------
-async def test_429_fault_has_json_body_and_rate_limit_headers(instasent):
+async def test_429_fault_has_an_empty_body_and_rate_limit_headers(instasent):
     await instasent.post("/_smsproof/faults", json={"provider": "instasent", "account": "ITOKEN",
                                                     "endpoint": "list", "kind": "status", "status": 429,
                                                     "retry_after": 2, "times": 1})
     limited = await instasent.get("/sms", headers=AUTH)
-    assert limited.status_code == 429 and limited.json() == {"message": "Injected fault"}
+    assert limited.status_code == 429 and limited.content == b""
     assert limited.headers["retry-after"] == "2"
     assert limited.headers["x-ratelimit-reset"] == str(1767607200 + 2)  # T0 + 2 s, epoch seconds
     assert (await instasent.get("/sms", headers=OTHER)).status_code == 200
@@ -312,3 +317,67 @@ async def test_reset_of_one_token_keeps_the_other(instasent, receiver):
     assert [m["account"] for m in await messages(instasent)] == ["OTOKEN"]
     await advance(instasent, 5)
     assert hooks(receiver) == [] and [h["status"] for h in hooks(receiver, "OTOKEN")] == ["sent", "delivered"]
+
+
+# -- fidelity: rate limits, 402, DLR vocabulary, webhook timeout -----------------------------------
+async def set_options(client, token="ITOKEN", **options):
+    account = (await client.get(f"/_smsproof/accounts/instasent/{token}")).json()
+    account["options"] = options
+    assert (await client.put(f"/_smsproof/accounts/instasent/{token}", json=account)).status_code == 200
+
+
+async def test_rate_limit_headers_count_for_real_per_token_and_endpoint(instasent):
+    await set_options(instasent, rate_limit=3)
+    answers = [await instasent.get("/sms", headers=AUTH) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["x-ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["x-ratelimit-limit"] for a in answers} == {"3"}
+    reset = int(answers[0].headers["x-ratelimit-reset"])
+    assert reset == 1767607200 + 60 and answers[3].content == b""
+    assert (await send(instasent)).status_code == 201  # another endpoint, another counter
+    assert (await instasent.get("/sms", headers=OTHER)).headers["x-ratelimit-limit"] == "1200"
+    await advance(instasent, 60)
+    again = await instasent.get("/sms", headers=AUTH)
+    assert again.status_code == 200 and again.headers["x-ratelimit-remaining"] == "2"
+
+
+async def test_no_funds_is_402_with_a_message(instasent):
+    await set_options(instasent, no_funds=True)
+    response = await send(instasent)
+    assert response.status_code == 402 and "message" in response.json()
+    assert await messages(instasent) == []
+
+
+@pytest.mark.parametrize("status,code", sorted(DLR_STATUSES.items()))
+async def test_every_documented_dlr_status_can_be_scripted_per_number(instasent, receiver, status, code):
+    await instasent.put("/_smsproof/outcomes/+34600000010",
+                        json={"outcome": "failed", "report_status": status})
+    await send(instasent)
+    await advance(instasent, 10)
+    reports = [(h["status"], h["code"]) for h in hooks(receiver)]
+    assert reports == [("sent", 0), (status, code)]
+
+
+async def test_webhook_attempts_time_out_after_5_seconds_and_back_off_exponentially():
+    """Each attempt is posted with a 5 s timeout; a timed-out attempt is retried 30 s, then 60 s
+    later (the transport stands in for a platform that never answers in time)."""
+    timeouts = []
+
+    def never_in_time(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        raise httpx.ReadTimeout("no answer in time", request=request)
+
+    network = Network(client_factory=lambda: httpx.AsyncClient(transport=httpx.MockTransport(never_in_time)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(network)),
+                                 base_url="http://fakes.test") as client:
+        await client.post("/_smsproof/clock", json={"mode": "virtual", "now": "2026-01-05T10:00:00.000Z"})
+        await client.put("/_smsproof/accounts/instasent/ITOKEN", json={"dlr_callback_url": "http://platform/hook"})
+        await client.put("/_smsproof/outcomes/+34600000010", json={"outcome": "delivered", "delay_seconds": 86400})
+        await send(client)
+        await advance(client, 1)
+        assert timeouts == [5.0]
+        await advance(client, 30)
+        await advance(client, 60)
+        assert timeouts == [5.0, 5.0, 5.0]
+        [callback] = (await client.get("/_smsproof/callbacks")).json()["callbacks"]
+        assert callback["state"] == "pending" and "ReadTimeout" in callback["error"]

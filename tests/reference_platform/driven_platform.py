@@ -230,7 +230,7 @@ class Driven:
         return payload
 
     def dlr(self, message, status="Delivered", code=0):
-        """A delivery report posted by hand (webhook parsing) for an MT the fakes accepted (a bounce: Sinch Failed/63,
+        """A delivery report posted by hand (webhook parsing) for an MT the fakes accepted (a bounce: Sinch Failed/402,
         CM Failed/errorCode 9, Instasent failed/4, as the fakes report it)."""
         provider = message["provider"]
         if provider == "sinch":

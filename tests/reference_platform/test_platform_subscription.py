@@ -24,7 +24,7 @@ def test_subscription_status_newsletter_and_transactional(p, subscription, newsl
     assert p.send_one(customer, kind="transactional")["status"] == "enqueued"
 
 
-@pytest.mark.parametrize("provider,code", [("sinch", 63), ("cm", 9), ("instasent", 4)])
+@pytest.mark.parametrize("provider,code", [("sinch", 402), ("cm", 9), ("instasent", 4)])
 def test_bounce_reported_by_the_provider_sets_the_phone_bounced(p, provider, code):
     customer = p.customer()
     p.send_one(customer, kind="transactional", provider=provider)

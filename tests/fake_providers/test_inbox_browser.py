@@ -1,0 +1,125 @@
+"""The web inbox in a real browser (Debian's chromium driven by Playwright): a sent message
+appears without a reload, a reply from the handset shows the platform's callback attempts,
+moving the clock brings the delivery report. Skipped, with the reason, without a browser."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from fake_providers.app import create_app
+from fake_providers.network import Network
+from fake_providers.server import add_demo_accounts
+from fake_providers.testing import running_server
+
+playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[test]')")
+
+ACCOUNT, TOKEN, LONG_CODE = "demo-service-plan", "demo-token", "+4915112348765"
+HANDSET = "+46701234567"
+WAIT_MS = 5000
+
+
+@pytest.fixture
+def fakes(receiver):
+    """The fakes on a real 127.0.0.1 port, virtual time, callbacks to `receiver` (conftest)
+    in-process."""
+    transport = httpx.ASGITransport(receiver.app())
+    network = Network(client_factory=lambda: httpx.AsyncClient(transport=transport))
+    app = create_app(network)
+    add_demo_accounts(network)
+    with running_server(app) as base, httpx.Client(base_url=base) as client:
+        client.post("/_smsproof/clock", json={"mode": "virtual", "now": "2026-01-05T10:00:00Z"})
+        client.patch(f"/_smsproof/accounts/sinch/{ACCOUNT}", json={
+            "mo_callback_url": "http://platform.test/mo", "dlr_callback_url": "http://platform.test/dlr"})
+        yield client
+
+
+@pytest.fixture
+def page(fakes, browser_page):  # (conftest) set up after the fakes, so closed before they stop
+    return browser_page
+
+
+def send(fakes: httpx.Client, body: str, report: str = "per_recipient") -> None:
+    response = fakes.post(f"/xms/v1/{ACCOUNT}/batches", headers={"Authorization": f"Bearer {TOKEN}"},
+                          json={"from": LONG_CODE, "to": [HANDSET], "body": body,
+                                "delivery_report": report})
+    assert response.status_code == 201, response.text
+
+
+def open_live(page, url: str) -> None:
+    page.goto(url)
+    playwright.expect(page.locator("#connection")).to_have_text("live", timeout=WAIT_MS)
+    page.evaluate("window.notReloaded = true")
+
+
+def test_a_sent_message_appears_without_a_reload(page, fakes):
+    open_live(page, f"{fakes.base_url}/_smsproof/")
+    playwright.expect(page.locator("#conversations")).to_contain_text("No messages yet")
+    send(fakes, "Your code is 1234")
+    row = page.locator("#conversations").get_by_role("link", name="46701234567")
+    playwright.expect(row).to_contain_text("Your code is 1234", timeout=WAIT_MS)
+    assert page.evaluate("window.notReloaded") is True
+    row.click()
+    playwright.expect(page.get_by_role("heading", name="Handset +46701234567")).to_be_visible()
+    playwright.expect(page.locator("#thread")).to_contain_text("GSM, 1 part")
+
+
+def test_a_reply_as_the_handset_shows_the_callback_attempts(page, fakes, receiver):
+    send(fakes, "Reply STOP to opt out", report="none")
+    receiver.statuses[:] = [503]  # the MO callback fails once
+    open_live(page, f"{fakes.base_url}/_smsproof/?handset={quote(HANDSET)}")
+    page.get_by_label("Reply text").fill("STOP")
+    page.get_by_role("button", name="Send reply").click()
+    playwright.expect(page.locator("#outcome")).to_contain_text("HTTP 503", timeout=WAIT_MS)
+    playwright.expect(page.locator("#thread")).to_contain_text("STOP", timeout=WAIT_MS)
+
+    page.get_by_role("link", name="Callbacks").click()
+    mo = page.get_by_role("region", name="Callback cb_1")
+    playwright.expect(mo).to_contain_text("pending")
+    playwright.expect(mo.locator("tbody tr")).to_have_count(1)
+    playwright.expect(mo).to_contain_text("HTTP 503")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("button", name="Advance the clock by 5 s").click()  # the retry comes due
+    playwright.expect(mo).to_contain_text("delivered", timeout=WAIT_MS)
+    playwright.expect(mo.locator("tbody tr")).to_have_count(2)
+    playwright.expect(mo.locator("tbody tr").nth(1)).to_contain_text("HTTP 200")
+    assert page.evaluate("window.notReloaded") is True
+    assert receiver.bodies("/mo")[-1] == receiver.bodies("/mo")[0]  # the retry resends the same MO
+
+
+def test_moving_the_clock_brings_the_delivery_report(page, fakes):
+    send(fakes, "Your parcel is on its way")
+    message_id = fakes.get("/_smsproof/messages").json()["messages"][0]["id"]
+    open_live(page, f"{fakes.base_url}/_smsproof/inbox/messages/{message_id}")
+    facts = page.locator(".facts")
+    playwright.expect(facts).to_contain_text("Dispatched")
+    page.get_by_role("button", name="Advance the clock by 5 s").click()
+    playwright.expect(facts).to_contain_text("Delivered", timeout=WAIT_MS)
+    playwright.expect(page.locator("#message")).to_contain_text('"status": "Delivered"')
+    playwright.expect(page.locator("#clock")).to_contain_text("10:00:05")
+    assert page.evaluate("window.notReloaded") is True
+
+
+@pytest.mark.parametrize("path", ["/_smsproof/?handset=%2B46701234567", "/_smsproof/inbox/controls",
+                                  "/_smsproof/inbox/journal", "/_smsproof/inbox/callbacks"])
+def test_labelled_keyboard_reachable_and_narrow_screen_safe(fakes, chromium_browser, path):
+    send(fakes, "A message long enough to wrap on a narrow phone screen, with a link-like "
+                "word: https://example.invalid/a/very/long/path/that/does/not/break")
+    context = chromium_browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(f"{fakes.base_url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+        unlabelled = page.evaluate("""[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter((field) => field.labels.length === 0).map((field) => field.outerHTML)""")
+        assert unlabelled == []
+        nameless = page.evaluate("""[...document.querySelectorAll('button, a')]
+            .filter((el) => !el.textContent.trim() && !el.getAttribute('aria-label')).map((el) => el.outerHTML)""")
+        assert nameless == []
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+    finally:
+        context.close()
