@@ -242,7 +242,12 @@ def fill(pattern: list[str], units: int, width, filler: str) -> str:
         chars.append(char)
         used += width(char)
     body = "".join(chars)
-    while any(opener in body for opener in JINJA_OPENERS):  # "{" -> "}" keeps the count (both 2 septets)
+    return no_template_tags(body)
+
+
+def no_template_tags(body: str) -> str:
+    """`body` with every "{{", "{%" and "{#" broken ("{" -> "}" keeps the count: both 2 septets)."""
+    while any(opener in body for opener in JINJA_OPENERS):
         for opener in JINJA_OPENERS:
             body = body.replace(opener, "}" + opener[1])
     return body
@@ -281,8 +286,8 @@ def escape_pair_at_boundary(draw, max_parts: int = 8) -> str:
     after = PART_LIMIT["GSM"] - 1 + draw(st.sampled_from([0, 0, -1, 1]) | st.integers(-150, 0))
     pattern = draw(st.lists(st.sampled_from(GSM_BASIC), min_size=1, max_size=4))
     width = lambda c: 1  # noqa: E731 -- basic characters only, around the one pair
-    return (fill(pattern, before, width, "a") + draw(st.sampled_from(GSM_EXTENSION))
-            + fill(pattern, after, width, "a"))
+    return no_template_tags(fill(pattern, before, width, "a") + draw(st.sampled_from(GSM_EXTENSION))
+                            + fill(pattern, after, width, "a"))
 
 
 @st.composite

@@ -212,6 +212,7 @@ def test_shared_calling_code_numbers_belong_to_their_own_country():
 def test_escape_pair_bodies_put_a_pair_at_a_part_boundary(body):
     parts = segment(body)
     assert parts.encoding == "GSM" and parts.segment_count <= 8
+    assert not any(opener in body for opener in s.JINJA_OPENERS)  # a send body is a template
     pair = next(i for i, c in enumerate(body) if c in s.GSM_EXTENSION)
     assert pair % PART_LIMIT["GSM"] in (PART_LIMIT["GSM"] - 2, PART_LIMIT["GSM"] - 1, 0)
 
