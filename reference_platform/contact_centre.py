@@ -20,13 +20,17 @@ def _provider(ws: Workspace) -> str:
 
 
 def _blacklisted(ws: Workspace, phone: str) -> bool:
+    """The blacklist compares numbers, not strings: "0034600000009" lists "+34600000009"."""
+    if ws.broken("cc_blacklist_as_written"):
+        return phone in _settings(ws)["blacklist"]
     return phone in {phones.to_e164(n, bare_ok=True) for n in _settings(ws)["blacklist"]}
 
 
-def _in_hours(hours: dict | None, now: datetime) -> bool:
+def _in_hours(ws: Workspace, hours: dict | None, now: datetime) -> bool:
+    """004: business hours are the configured time zone's wall clock."""
     if not hours:
         return True
-    local = now.astimezone(ZoneInfo(hours["timezone"]))
+    local = now if ws.broken("cc_hours_in_utc") else now.astimezone(ZoneInfo(hours["timezone"]))
     start, end = (time.fromisoformat(hours[k]) for k in ("start", "end"))
     return local.weekday() in hours["days"] and start <= local.time().replace(tzinfo=None) < end
 
@@ -51,7 +55,7 @@ async def receive(ws: Workspace, sender: str, body: str):
             and not ws.broken("cc_inbound_blacklist_queued")):
         _interaction(ws, sender, body, "rejected", "inbound_blacklist")
         return
-    if not _in_hours(settings.get("business_hours"), ws.now):
+    if not _in_hours(ws, settings.get("business_hours"), ws.now):
         if settings.get("out_of_hours_message") and not ws.broken("cc_no_out_of_hours_message"):
             await reply(ws, provider=_provider(ws), to=sender, sender=settings["phone_number"],
                         body=settings["out_of_hours_message"])

@@ -27,12 +27,16 @@ async def receive_mo(ws: Workspace, provider: str, message: Inbound):
         return
     two_way = ws.config["two_way"]
     if not await processes.handle(ws, sender, recipient, message.body):
-        if two_way["opt_out_enabled"] and keywords.matching_keyword(message.body, two_way["keywords"], ws.broken):
+        opt_outs_on = two_way["opt_out_enabled"] or ws.broken("opt_out_while_disabled")
+        if opt_outs_on and keywords.matching_keyword(message.body, two_way["keywords"], ws.broken):
             opt_out.receive(ws, message.sender, sender, recipient, message.body, received_at)
             return
-    if two_way["track_incoming"]:
+    # 001: a reply "is recognized and tracked as a campaign event" when Track incoming messages is on.
+    tracked = (two_way["track_incoming"] or ws.broken("incoming_tracked_when_disabled")) \
+        and not ws.broken("ordinary_replies_not_tracked")
+    if tracked:
         profiles = opt_out.profiles_for(ws, message.sender, sender)
-        opt_out.track_incoming(ws, profiles, sender, recipient, message.body, received_at)
+        opt_out.track_incoming(ws, profiles, sender, recipient, message.body, received_at, opt_out=False)
 
 
 def receive_dlr(ws: Workspace, provider: str, report: Report):

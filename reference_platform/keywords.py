@@ -10,13 +10,15 @@ _KEYWORD_LIMIT = 100
 _KEYWORD_LENGTH = 20
 
 
-def normalize(text: str, broken) -> str:
+def normalize(text: str, broken, *, keyword: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text)
     if not broken("kw_accent_sensitive"):
         text = unidecode(text)
-    if not broken("kw_case_sensitive"):
+    if not broken("kw_case_sensitive") and not (keyword and broken("kw_keyword_case_kept")):
         text = text.casefold()
-    if not broken("kw_whitespace_significant"):
+    if broken("kw_whitespace_spaces_only"):
+        text = text.replace(" ", "")
+    elif not broken("kw_whitespace_significant"):
         text = _WHITESPACE.sub("", text)
     return text
 
@@ -25,13 +27,18 @@ def matching_keyword(message: str, keywords: list[str], broken) -> str | None:
     """The first keyword the message starts with, after normalizing both sides."""
     body = normalize(message, broken)
     for keyword in keywords:
-        wanted = normalize(keyword, broken)
+        wanted = normalize(keyword, broken, keyword=True)
         if not wanted:
             continue
         if broken("kw_match_anywhere"):
             hit = wanted in body
         elif broken("kw_whole_message"):
             hit = body == wanted
+        elif broken("kw_pattern_match"):
+            try:
+                hit = re.match(wanted, body) is not None
+            except re.error:
+                hit = False
         else:
             hit = body.startswith(wanted)
         if hit:
@@ -53,6 +60,6 @@ def keyword_problems(keywords, broken) -> list[tuple[str, str]]:
         path = f"two_way.keywords[{index}]"
         if not isinstance(keyword, str) or not keyword.strip():
             problems.append((path, "must be a non-empty string"))
-        elif len(keyword) > length:
-            problems.append((path, f"at most {length} characters, got {len(keyword)}"))
+        elif (size := len(keyword.encode()) if broken("kw_length_in_bytes") else len(keyword)) > length:
+            problems.append((path, f"at most {length} characters, got {size}"))
     return problems

@@ -46,3 +46,11 @@ def region_of(e164: str) -> str | None:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
     except phonenumbers.NumberParseException:
         return None
+
+
+def calling_code_region(e164: str) -> str | None:
+    """The main country of the phone's calling code (+1 US, +44 GB, +7 RU); only a mutant uses it."""
+    try:
+        return phonenumbers.region_code_for_country_code(phonenumbers.parse(e164).country_code)
+    except phonenumbers.NumberParseException:
+        return None

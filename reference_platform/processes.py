@@ -24,8 +24,17 @@ def _keywords(ws: Workspace, process: dict) -> set[str]:
     return {w.casefold() for w in words}
 
 
-def _confirm(ws: Workspace, process: dict, sender: str) -> bool:
-    policy = ws.config["confirmation_policy"].get(phones.region_of(sender) or "", "optional")
+def _policy_country(ws: Workspace, number: dict, sender: str) -> str | None:
+    """000: "Depending on the country of the recipient": the replier's country, +1 CA apart from +1 US."""
+    if ws.broken("confirmation_country_of_inbound_number") and number["type"] == "long_code":
+        return phones.region_of(number_key(number["number"]))
+    if ws.broken("confirmation_region_by_calling_code"):
+        return phones.calling_code_region(sender)
+    return phones.region_of(sender)
+
+
+def _confirm(ws: Workspace, process: dict, number: dict, sender: str) -> bool:
+    policy = ws.config["confirmation_policy"].get(_policy_country(ws, number, sender) or "", "optional")
     if policy == "mandatory" and not ws.broken("confirmation_mandatory_ignored"):
         return True
     if policy == "prohibited" and not ws.broken("confirmation_prohibited_sent"):
@@ -69,5 +78,5 @@ async def _act(ws: Workspace, process: dict, number: dict, sender: str):
         return
     if not ws.broken("unsubscribe_not_listed"):
         ws.unsubscribe_list[sender] = {"phone": sender, "process_id": process["id"], "at": ws.now}
-    if process.get("message") and _confirm(ws, process, sender):
+    if process.get("message") and _confirm(ws, process, number, sender):
         await reply(ws, provider=number["provider"], to=sender, sender=reply_from, body=process["message"])

@@ -42,6 +42,9 @@ def segment(text: str, broken) -> Segmentation:
     if costs is not None or broken("seg_unicode_as_gsm"):
         costs = costs if costs is not None else [1] * len(text)
         multi = 160 if broken("seg_parts_of_160") else 153
-        return Segmentation("GSM", sum(costs), _parts(costs, 160, multi))
-    costs = [len(char.encode("utf-16-le")) // 2 for char in text]
+        parts = _parts(costs, 160, multi)
+        if broken("seg_escape_pair_split") and sum(costs) > 160:
+            parts = -(-sum(costs) // multi)
+        return Segmentation("GSM", sum(costs), parts)
+    costs = [1 if broken("seg_surrogates_count_one") else len(char.encode("utf-16-le")) // 2 for char in text]
     return Segmentation("UCS2", sum(costs), _parts(costs, 70, 67))

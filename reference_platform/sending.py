@@ -101,7 +101,8 @@ def consent_block(ws: Workspace, customer: Customer, category: str | None) -> st
         return None
     entry = ws.blacklist.get(customer.phone)
     if entry is not None and entry.processed_at is not None and not ws.broken("li_no_new_profile_block"):
-        accepted_since = (state is not None and state["action"] == "accept" and state["explicit"]
+        explicit = state is not None and (state["explicit"] or ws.broken("li_creation_consent_is_explicit"))
+        accepted_since = (explicit and state["action"] == "accept"
                           and state["at"] >= entry.blacklisted_at)
         if not accepted_since:
             return "legitimate_interest_block"
@@ -119,6 +120,15 @@ def _frequency_block(ws: Workspace, customer: Customer) -> bool:
     return received >= allowed
 
 
+def _record_last_sms(ws: Workspace, customer: Customer, kind: str) -> None:
+    """001: the incoming message goes to the profile that "received the last sent SMS", of any kind."""
+    if ws.broken("last_sms_is_first_sms") and customer.last_sms_seq is not None:
+        return
+    if ws.broken("last_sms_campaigns_only") and kind != "campaign":
+        return
+    customer.last_sms_seq = ws.next_seq()
+
+
 def _skip_reason(ws: Workspace, customer: Customer) -> str | None:
     if customer.phone is None:
         return "no_phone"
@@ -131,7 +141,7 @@ def _marketing_reason(ws: Workspace, customer: Customer, category: str | None) -
     """Newsletters only go to subscribed customers with consent, within the frequency policy."""
     if customer.sms_subscription != "subscribed" and not ws.broken("newsletter_to_unsubscribed"):
         return "not_subscribed"
-    if customer.phone in ws.unsubscribe_list:
+    if (customer.phone_raw if ws.broken("unsubscribe_list_raw_phone") else customer.phone) in ws.unsubscribe_list:
         return "unsubscribe_list"
     reason = consent_block(ws, customer, category)
     if reason:
@@ -170,8 +180,12 @@ async def _send_one(ws, kind, customer, request, sender, provider, max_parts, ca
         reason = _skip_reason(ws, customer)
         if reason:
             return _outcome(customer_id, phone, "skipped", reason)
-        entry = ws.blacklist.get(phone)
-        if entry is not None and entry.processed_at is None and not ws.broken("blacklist_ignored_on_send"):
+        # 001: the blacklisted number "will not accept any more SMS messages": every kind, until the batch.
+        entry = ws.blacklist.get(customer.phone_raw if ws.broken("blacklist_lookup_raw_phone") else phone)
+        pending = entry is not None and entry.processed_at is None and not ws.broken("blacklist_ignored_on_send")
+        if kind != "campaign" and ws.broken("transactional_ignores_blacklist"):
+            pending = False
+        if pending:
             ws.campaign_event(customer_id, "enqueue_failed", campaign_id=campaign_id, message=BLACKLISTED,
                               sender=sender, recipient=phone)
             return _outcome(customer_id, phone, "enqueue_failed", "blacklisted", BLACKLISTED)
@@ -210,7 +224,7 @@ async def _send_one(ws, kind, customer, request, sender, provider, max_parts, ca
                               recipient=phone)
         return _outcome(customer_id, phone, "failed", "provider_error", str(error), provider=provider, **details)
     if customer is not None:
-        customer.last_sms_seq = ws.next_seq()
+        _record_last_sms(ws, customer, kind)
         ws.campaign_event(customer_id, "enqueued", campaign_id=campaign_id, message=body, sender=sender,
                           recipient=phone, provider_message_id=sent.provider_message_id)
     return _outcome(customer_id, phone, "enqueued", provider=provider, provider_message_id=sent.provider_message_id,

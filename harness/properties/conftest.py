@@ -2,7 +2,8 @@
 
 Collected by path (`pytest <harness/properties> [--smsproof-platform ...]`), the checks use the
 smsproof plugin's `smsproof_env` fixture (platform + fakes of the run). Here:
-- `--smsproof-examples N` sets every check's example count (before the check modules import);
+- `--smsproof-examples N` sets every check's example count, and `--hypothesis-seed S` makes the seed
+  drive the draws (without it the checks are derandomized), before the check modules import;
 - a check whose requirements' profile is not offered (or not selected with --smsproof-profile), or
   that needs a drivable clock, workspaces or the Sinch provider the platform lacks, is skipped as
   "NOT APPLICABLE: ...", never passed;
@@ -35,7 +36,8 @@ REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
-        check_settings.configure(examples=config.getoption("--smsproof-examples", default=None))
+        check_settings.configure(examples=config.getoption("--smsproof-examples", default=None),
+                                 seed=config.getoption("--hypothesis-seed", default=None))
     except check_settings.SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from fake_providers.encoding import PART_LIMIT, SINGLE_LIMIT
 from harness.rules import keywords as kw_rules
+from harness.rules import phones
 from harness.rules.duplicates import Profile
 
 # -- opt-out keywords (001) ---------------------------------------------------------------------
@@ -73,6 +74,33 @@ def non_matching_prefix(draw, keywords: list[str]) -> str:
     return prefix
 
 
+# Characters special in patterns (regular expressions, globs, SQL LIKE) and punctuation (KW-PREFIX):
+# a keyword holding them matches as the text it is.
+PATTERN_CHARACTERS = ".?+*()[]{}|^$\\-'!%_"
+
+
+@st.composite
+def punctuated_keyword(draw) -> str:
+    """A keyword of 3 to 12 characters with punctuation or pattern characters among its letters."""
+    letters = draw(st.text(alphabet=LETTERS, min_size=2, max_size=10))
+    specials = draw(st.lists(st.sampled_from(PATTERN_CHARACTERS), min_size=1, max_size=2))
+    chars = list(letters)
+    for special in specials:
+        chars.insert(draw(st.integers(0, len(chars))), special)
+    return "".join(chars)
+
+
+@st.composite
+def differing_only_in_punctuation(draw, keyword: str) -> str:
+    """`keyword` with its punctuation replaced by a letter, dropped, or repeated: the oracle decides."""
+    out = []
+    for char in keyword:
+        if char in PATTERN_CHARACTERS:
+            char = draw(st.sampled_from(["", "o", char * 2, char, "x"]))
+        out.append(char)
+    return "".join(out)
+
+
 @st.composite
 def keyword_lists_at_limits(draw) -> list[str]:
     """1, 99, 100 or 101 (or 95..105) distinct keywords, one of them 19, 20 or 21 characters long (KW-LIMITS)."""
@@ -90,6 +118,10 @@ def keyword_lists_at_limits(draw) -> list[str]:
 
 # -- phones (PH-FORMS, CONF-*) ----------------------------------------------------------------------
 REGIONS = ("DE", "FR", "ES", "GB", "IT", "US", "NL", "PL", "SE", "BR")
+# Countries that share a calling code with a larger one (+1 US/CA, +44 GB/JE/GG, +7 RU/KZ): the
+# confirmation policy is the replier's own country's, not the calling code's main country's.
+SHARED_CALLING_CODES = ("CA", "JE", "GG", "KZ", "RU")
+POLICY_REGIONS = REGIONS + SHARED_CALLING_CODES
 
 
 def mobile_number(region: str, serial: int) -> str:
@@ -100,6 +132,15 @@ def mobile_number(region: str, serial: int) -> str:
     candidate = national[:-3] + f"{500 + serial % 500:03d}"
     number = phonenumbers.parse(f"+{example.country_code}{candidate}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def same_digits_elsewhere(e164: str) -> str | None:
+    """Another country's possible number ending in the same ten digits as `e164` (a different phone), or None."""
+    for code in ("43", "31", "48", "46", "39"):
+        twin = phones.identity("+" + code + e164[-10:])
+        if twin is not None and not e164.startswith("+" + code):
+            return twin
+    return None
 
 
 def mobile_numbers(regions=REGIONS) -> st.SearchStrategy[str]:
@@ -127,9 +168,29 @@ def send_histories(draw, max_profiles: int = 15) -> tuple[int, list[int]]:
     return count, sends
 
 
-def profiles_after(count: int, sends: list[int], ids: list[str], first_send: datetime) -> list[Profile]:
-    """The oracle's view of the profiles: creation order and when each last received an SMS."""
-    last = {index: first_send + timedelta(minutes=n) for n, index in enumerate(sends)}
+SEND_KINDS = ("campaign", "transactional")  # 001: the profile that "received the last sent SMS", of any kind
+
+
+@st.composite
+def send_kinds(draw, sends: int) -> list[str]:
+    """The kind of each of `sends` sends."""
+    return draw(st.lists(st.sampled_from(SEND_KINDS), min_size=sends, max_size=sends))
+
+
+@st.composite
+def profile_consents(draw, count: int) -> list[str | None]:
+    """Each profile's consent at creation: accepted, or none at all (001: rejects go to "all customers")."""
+    return draw(st.lists(st.sampled_from(["accept", None]), min_size=count, max_size=count))
+
+
+def profiles_after(count: int, sends: list[int], ids: list[str], first_send: datetime,
+                   received: list[bool] | None = None) -> list[Profile]:
+    """The oracle's view of the profiles: creation order and when each last received an SMS.
+
+    `received[n]` says whether send n reached its profile (a campaign skips a profile without consent).
+    """
+    received = received if received is not None else [True] * len(sends)
+    last = {index: first_send + timedelta(minutes=n) for n, index in enumerate(sends) if received[n]}
     return [Profile(ids[i], i, last.get(i)) for i in range(count)]
 
 
@@ -146,7 +207,7 @@ POLICIES = ("mandatory", "optional", "prohibited")
 @st.composite
 def confirmation_policies(draw) -> dict[str, str]:
     """A confirmation_policy map over some of REGIONS (other countries are "optional")."""
-    regions = draw(st.lists(st.sampled_from(REGIONS), unique=True, max_size=len(REGIONS)))
+    regions = draw(st.lists(st.sampled_from(POLICY_REGIONS), unique=True, max_size=len(POLICY_REGIONS)))
     return {r: draw(st.sampled_from(POLICIES)) for r in regions}
 
 
@@ -181,7 +242,12 @@ def fill(pattern: list[str], units: int, width, filler: str) -> str:
         chars.append(char)
         used += width(char)
     body = "".join(chars)
-    while any(opener in body for opener in JINJA_OPENERS):  # "{" -> "}" keeps the count (both 2 septets)
+    return no_template_tags(body)
+
+
+def no_template_tags(body: str) -> str:
+    """`body` with every "{{", "{%" and "{#" broken ("{" -> "}" keeps the count: both 2 septets)."""
+    while any(opener in body for opener in JINJA_OPENERS):
         for opener in JINJA_OPENERS:
             body = body.replace(opener, "}" + opener[1])
     return body
@@ -206,6 +272,22 @@ def ucs2_body(draw, units: int, surrogates: bool = False) -> str:
         extra = draw(st.lists(st.sampled_from(SURROGATE_PAIRS), min_size=1, max_size=3))
         pattern = draw(st.permutations(pattern + extra))
     return first + fill(pattern, units - 1, lambda c: len(c.encode("utf-16-le")) // 2, "a") if units > 1 else first
+
+
+@st.composite
+def escape_pair_at_boundary(draw, max_parts: int = 8) -> str:
+    """A GSM body with an extension character (an escape pair) at the end of a 153-septet part.
+
+    A pair never straddles two parts: it moves whole to the next part (SEG-EXTENDED), which costs a
+    part when the text after it fills that part (152 + pair + 152 septets are 3 parts, not 2).
+    """
+    parts = draw(st.integers(1, max_parts - 2))
+    before = PART_LIMIT["GSM"] * parts - 1 + draw(st.sampled_from([0, 0, -1, 1]))
+    after = PART_LIMIT["GSM"] - 1 + draw(st.sampled_from([0, 0, -1, 1]) | st.integers(-150, 0))
+    pattern = draw(st.lists(st.sampled_from(GSM_BASIC), min_size=1, max_size=4))
+    width = lambda c: 1  # noqa: E731 -- basic characters only, around the one pair
+    return no_template_tags(fill(pattern, before, width, "a") + draw(st.sampled_from(GSM_EXTENSION))
+                            + fill(pattern, after, width, "a"))
 
 
 @st.composite

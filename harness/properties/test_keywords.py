@@ -87,23 +87,41 @@ def prefix_replies(draw, keywords: list[str]) -> str:
     return draw(st.text(alphabet=s.LETTERS + " ", max_size=12))
 
 
+@st.composite
+def punctuated_replies(draw, keywords: list[str]) -> str:
+    """A punctuated keyword as written, in other case, or differing from it only in its punctuation."""
+    keyword = draw(st.sampled_from(keywords))
+    return draw(st.sampled_from([keyword, keyword.upper()]) | s.differing_only_in_punctuation(keyword)) + draw(s.TAILS)
+
+
 KEYWORDS_AND_REPLIES = st.lists(s.plain_keywords(max_size=8), min_size=1, max_size=3, unique=True).flatmap(
     lambda keywords: st.tuples(st.just(keywords), st.lists(prefix_replies(keywords), min_size=1, max_size=5)))
+PUNCTUATED_KEYWORDS_AND_REPLIES = st.lists(s.punctuated_keyword(), min_size=1, max_size=3, unique=True).flatmap(
+    lambda keywords: st.tuples(st.just(keywords), st.lists(punctuated_replies(keywords), min_size=1, max_size=5)))
 
 
 @pytest.mark.requirement("KW-PREFIX")
 @check_settings(12)
-@given(case=KEYWORDS_AND_REPLIES)
+@given(case=KEYWORDS_AND_REPLIES | PUNCTUATED_KEYWORDS_AND_REPLIES)
 @example(case=(["stop", "arret"], ["stopwatches", "Please stop", "Unsubscribe me", "Garret", "barret"]))
+@example(case=(["s.op", "stop?", "(quit)", "c++"], ["stop", "sto", "quit", "S.OP now", "(quit)", "C++"]))
 def test_keyword_prefix(target, case):
-    """Only a reply that starts with a keyword opts out ("stopwatches" does; "Please stop", "Garret" do not)."""
+    """Only a reply that starts with a keyword opts out ("stopwatches" does; "Please stop", "Garret" do not);
+    punctuation and pattern characters in a keyword match as written."""
     keywords, replies = case
     check_opt_outs(target, keywords, replies)
+
+
+LETTER_PAIRS = [a + b for a in s.LETTERS for b in s.LETTERS]
 
 
 @pytest.mark.requirement("KW-LIMITS")
 @check_settings(12)
 @given(keywords=s.keyword_lists_at_limits())
+@example(keywords=[f"kw{pair}" for pair in LETTER_PAIRS[:101]])
+@example(keywords=["stop", "q" * 21])
+@example(keywords=["stop", "arrêtdésinscriptions"])  # 20 characters, 22 bytes: characters count
+@example(keywords=[f"kw{pair}" for pair in LETTER_PAIRS[:99]] + ["q" * 20])
 def test_keyword_limits(target, keywords):
     """Up to 100 keywords of up to 20 characters are accepted, and the last and longest of them work; more is refused."""
     accepted = oracle.configuration_accepted(keywords, ["sms_marketing"])
@@ -127,6 +145,8 @@ def test_keyword_limits(target, keywords):
 @pytest.mark.requirement("KW-CATEGORIES")
 @check_settings(8)
 @given(count=st.integers(0, 7))
+@example(count=6)
+@example(count=5)
 def test_opt_out_category_limit(target, count):
     """At most 5 consent categories can be selected for opt-outs; a sixth is refused."""
     categories = [f"sms_category_{i}" for i in range(count)]

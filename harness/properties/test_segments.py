@@ -63,10 +63,13 @@ def test_gsm_segment_count(target, body):
 
 @pytest.mark.requirement("SEG-EXTENDED")
 @check_settings(10)
-@given(body=st.sampled_from([159, 160, 161]).flatmap(lambda units: s.gsm_body(units, extension=True)))
+@given(body=st.sampled_from([159, 160, 161]).flatmap(lambda units: s.gsm_body(units, extension=True))
+       | s.escape_pair_at_boundary())
 @example(body="€" + "a" * 159)
+@example(body="a" * 152 + "€" + "a" * 152)  # the pair moves whole to part 2: three parts, not two
 def test_extension_characters_count_two(target, body):
-    """GSM extension characters (€ [ ] { } ~ ^ | \\) take two of the 160 characters."""
+    """GSM extension characters (€ [ ] { } ~ ^ | \\) take two of the 160 characters, and an escape pair is never
+    split between two parts."""
     check_send(target, body)
 
 
@@ -75,6 +78,7 @@ def test_extension_characters_count_two(target, body):
 @given(body=within_eight_parts("ucs2") | within_eight_parts("surrogates"))
 @example(body="ą" * 71)
 @example(body="😀" * 35)
+@example(body="😀" * 36)  # 72 UTF-16 units: two parts
 def test_unicode_segment_count(target, body):
     """One character outside GSM 03.38 makes the body UCS-2: 70 code units, 67 per part, surrogate pairs kept whole."""
     check_send(target, body)

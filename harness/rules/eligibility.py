@@ -21,7 +21,9 @@ class Recipient:
     consents: dict[str, str] = field(default_factory=dict)  # category -> accept|reject
     blacklisted_pending: bool = False  # opt-out reply received, batch not yet run
     on_unsubscribe_list: bool = False
-    legitimate_interest_blocked: bool = False  # phone unsubscribed, no explicit accept since
+    # Phone unsubscribed and no consent accept tracked for this profile since (001: "blocked until explicit
+    # consent accept is tracked"); a consent given when the profile was created is not such an accept.
+    legitimate_interest_blocked: bool = False
     campaigns_in_period: int = 0
 
 
@@ -55,7 +57,7 @@ def decide(
             if action == "reject":
                 return Decision("skipped", "consent_rejected")
             if legal_basis == "legitimate_interest":
-                if recipient.legitimate_interest_blocked and action != "accept":
+                if recipient.legitimate_interest_blocked:
                     return Decision("skipped", "legitimate_interest_block")
             elif action != "accept":
                 return Decision("skipped", "no_consent")

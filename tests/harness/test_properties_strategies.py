@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import hypothesis
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -134,8 +135,95 @@ def test_shrinking_can_be_switched_off(monkeypatch):
     assert check_settings.check_settings(3).max_examples == 3
 
 
-def test_example_database_defaults_under_dot_hypothesis(monkeypatch, tmp_path):
+def test_example_database_is_opt_in(monkeypatch, tmp_path):
+    """A certification never replays examples saved by earlier runs: no database unless asked for."""
+    from hypothesis import Phase
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
     monkeypatch.delenv(check_settings.DATABASE_ENV, raising=False)
-    assert check_settings.database_path().as_posix() == ".hypothesis/smsproof"
+    assert check_settings.database_path() is None
+    default = check_settings.check_settings(3)
+    assert default.database is None and Phase.reuse not in default.phases and default.derandomize
     monkeypatch.setenv(check_settings.DATABASE_ENV, str(tmp_path))
     assert check_settings.database_path() == tmp_path
+    opted_in = check_settings.check_settings(3)
+    assert isinstance(opted_in.database, DirectoryBasedExampleDatabase) and Phase.reuse in opted_in.phases
+
+
+def _draws(seed=None) -> list:
+    """The examples a check with these settings draws (of a real strategy), with `seed` as --hypothesis-seed."""
+    seen = []
+
+    @check_settings.check_settings(10)
+    @given(s.send_histories())
+    def probe(history):
+        seen.append(history)
+
+    if seed is not None:
+        hypothesis.seed(seed)(probe)
+    probe()
+    return seen
+
+
+def test_same_seed_same_examples(monkeypatch):
+    monkeypatch.delenv(check_settings.DATABASE_ENV, raising=False)
+    monkeypatch.setattr(check_settings, "_overrides", {})
+    assert _draws() == _draws()  # no seed: derandomized, the same examples on every run
+    check_settings.configure(seed=7)  # what --hypothesis-seed does (harness/properties/conftest.py)
+    assert not check_settings.check_settings(3).derandomize
+    assert _draws(7) == _draws(7) and _draws(8) == _draws(8)
+    assert _draws(7) != _draws(8)
+
+
+def test_shrinking_time_is_bounded(monkeypatch):
+    from hypothesis.internal.conjecture import engine
+
+    monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", engine.MAX_SHRINKING_SECONDS)
+    monkeypatch.delenv(check_settings.SHRINK_SECONDS_ENV, raising=False)
+    check_settings.check_settings(3)
+    assert engine.MAX_SHRINKING_SECONDS == check_settings.DEFAULT_SHRINK_SECONDS
+    monkeypatch.setenv(check_settings.SHRINK_SECONDS_ENV, "5")
+    check_settings.check_settings(3)
+    assert engine.MAX_SHRINKING_SECONDS == 5
+    monkeypatch.setenv(check_settings.SHRINK_SECONDS_ENV, "-1")
+    with pytest.raises(check_settings.SettingsError, match="SMSPROOF_SHRINK_SECONDS"):
+        check_settings.check_settings(3)
+
+
+@FEW
+@given(st.data())
+def test_punctuated_keywords_hold_pattern_characters_and_match_literally(data):
+    keyword = data.draw(s.punctuated_keyword())
+    assert any(c in s.PATTERN_CHARACTERS for c in keyword) and keywords.triggers_opt_out(keyword, [keyword])
+    variant = data.draw(s.differing_only_in_punctuation(keyword))
+    letters = [c for c in keyword if c not in s.PATTERN_CHARACTERS]
+    assert [c for c in variant if c not in s.PATTERN_CHARACTERS + "ox"] == [c for c in letters if c not in "ox"]
+
+
+def test_shared_calling_code_numbers_belong_to_their_own_country():
+    for region in s.SHARED_CALLING_CODES:
+        number = s.mobile_number(region, 42)
+        assert phones.region(number) == region
+    assert {phones.region(s.mobile_number(r, 1))[:2] for r in ("CA", "US")} == {"CA", "US"}
+
+
+@FEW
+@given(s.escape_pair_at_boundary())
+def test_escape_pair_bodies_put_a_pair_at_a_part_boundary(body):
+    parts = segment(body)
+    assert parts.encoding == "GSM" and parts.segment_count <= 8
+    assert not any(opener in body for opener in s.JINJA_OPENERS)  # a send body is a template
+    pair = next(i for i, c in enumerate(body) if c in s.GSM_EXTENSION)
+    assert pair % PART_LIMIT["GSM"] in (PART_LIMIT["GSM"] - 2, PART_LIMIT["GSM"] - 1, 0)
+
+
+def test_an_escape_pair_at_the_boundary_costs_a_part():
+    body = "a" * 152 + "€" + "a" * 152
+    assert segment(body).segment_count == 3 and -(-segment(body).units // PART_LIMIT["GSM"]) == 2
+
+
+def test_same_digits_elsewhere_is_another_phone_with_the_same_ending():
+    for region in s.REGIONS:
+        number = s.mobile_number(region, 7)
+        twin = s.same_digits_elsewhere(number)
+        assert twin is not None and twin[-9:] == number[-9:] and not phones.same_phone(twin, number)

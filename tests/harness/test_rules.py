@@ -160,7 +160,12 @@ def test_send_eligibility_reasons_in_order():
     li = dict(ok, legal_basis="legitimate_interest")
     assert decide(R("+4915112348765"), **li).status == "enqueued"
     assert decide(R("+4915112348765", legitimate_interest_blocked=True), **li).reason == "legitimate_interest_block"
-    assert decide(R("+4915112348765", legitimate_interest_blocked=True, consents={"sms_marketing": "accept"}), **li).status == "enqueued"
+    # A consent given at creation is no explicit accept: the block holds until one is tracked.
+    created_accepting = R("+4915112348765", legitimate_interest_blocked=True, consents={"sms_marketing": "accept"})
+    assert decide(created_accepting, **li).reason == "legitimate_interest_block"
+    assert decide(R("+4915112348765", consents={"sms_marketing": "accept"}), **li).status == "enqueued"
+    pending_transactional = decide(R("+4915112348765", blacklisted_pending=True), kind="transactional", body="x")
+    assert pending_transactional.reason == "blacklisted"  # 001: "will not accept any more SMS messages"
     pending = decide(R("+4915112348765", blacklisted_pending=True, consents={"sms_marketing": "accept"}), **ok)
     assert (pending.status, pending.message) == ("enqueue_failed", "Phone number is blacklisted by an opt-out keyword.")
     assert decide(R("+4915112348765", on_unsubscribe_list=True, consents={"sms_marketing": "accept"}), **ok).reason == "unsubscribe_list"
@@ -168,3 +173,12 @@ def test_send_eligibility_reasons_in_order():
     assert capped.reason == "frequency_policy"
     long = decide(R("+4915112348765"), kind="transactional", body="a" * 161, max_parts=1)
     assert (long.status, long.reason) == ("enqueue_failed", "too_many_parts")
+
+
+def test_reply_effect_follows_the_two_way_settings():
+    effect = keywords.reply_effect
+    assert effect("STOP", ["stop"]) == "opt_out"
+    assert effect("STOP", ["stop"], opt_out_enabled=False) == "tracked"
+    assert effect("STOP", ["stop"], opt_out_enabled=False, track_incoming=False) == "ignored"
+    assert effect("Thanks", ["stop"]) == "tracked" and effect("Thanks", ["stop"], track_incoming=False) == "ignored"
+    assert effect("stop", ["s.op"]) == "tracked" and effect("S.OP!", ["s.op"]) == "opt_out"  # keywords are literal

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from driven_platform import BASE_CONFIG, driven_platform
+from driven_platform import BASE_CONFIG, LONG_CODE, driven_platform
 from reference_platform.adapter import platform as reference
 from reference_platform.mutants import MUTANTS
 
@@ -426,6 +426,181 @@ def _(p):
     contact_centre(p, max_queue_seconds=60)
     p.mo(PHONE, "hi", to="+34910000000")
     p.advance(60)
+    return cc_states(p), len(p.providers.sent)
+
+
+# -- issue 7, section 4: wrong behaviours that certified before ----------------------------------
+@scenario("transactional_ignores_blacklist")
+def _(p):
+    customer = p.customer(PHONE)
+    p.mo(PHONE, "STOP")
+    return p.send_one(customer, kind="transactional")["status"]
+
+
+@scenario("opt_out_reply_from_unknown_phone_ignored")
+def _(p):
+    p.mo(PHONE, "STOP")
+    return len(p.opt_outs()["blacklist"])
+
+
+@scenario("blacklist_lookup_raw_phone")
+def _(p):
+    customer = p.customer("0034600000001")
+    p.mo(PHONE, "STOP")
+    return p.send_one(customer)["status"]
+
+
+@scenario("batch_first_reply_only")
+def _(p):
+    for i in range(3):
+        p.customer(f"+3460000001{i}")
+        p.mo(f"+3460000001{i}", "STOP")
+    p.advance(3600)
+    return len({e["customer_id"] for e in p.events(type="consent") if e["source"] == "sms_reply"})
+
+
+def rejected_with_consents(*consents):
+    def check(p):
+        for i, consent in enumerate(consents):
+            p.customer(PHONE, id=f"c{i}", consents=consent)
+        p.mo(PHONE, "STOP")
+        p.advance(3600)
+        return len({e["customer_id"] for e in p.events(type="consent") if e["source"] == "sms_reply"})
+    return check
+
+
+SCENARIOS["rejects_only_to_consenting"] = rejected_with_consents({}, {"sms_marketing": "accept"})
+SCENARIOS["cap_counts_consenting_only"] = rejected_with_consents(*[{}, {"sms_marketing": "accept"}] * 6)
+
+
+def incoming_after(*sends, body="hello"):
+    """Profiles oldest, a, b on one phone; sends as (profile, kind); then a reply: who gets the incoming message."""
+    def check(p):
+        for name in ("oldest", "a", "b"):
+            p.customer(PHONE, id=name)
+        for name, kind in sends:
+            p.send_one(name, kind=kind)
+        p.mo(PHONE, body)
+        p.advance(3600)
+        return [e["customer_id"] for e in p.campaign_events(status="incoming_message")]
+    return check
+
+
+SCENARIOS["ordinary_reply_to_oldest"] = incoming_after(("a", "campaign"))
+SCENARIOS["last_sms_is_first_sms"] = incoming_after(("a", "campaign"), ("b", "campaign"), ("a", "campaign"))
+SCENARIOS["last_sms_campaigns_only"] = incoming_after(("a", "campaign"), ("b", "transactional"))
+
+
+@scenario("opt_out_while_disabled")
+def _(p):
+    p.configure(two_way={"opt_out_enabled": False})
+    return blacklisted_after("STOP")(p)
+
+
+@scenario("ordinary_replies_not_tracked")
+def _(p):
+    p.customer(PHONE)
+    p.mo(PHONE, "Thanks")
+    return len(p.campaign_events(status="incoming_message"))
+
+
+@scenario("incoming_tracked_when_disabled")
+def _(p):
+    p.configure(two_way={"track_incoming": False})
+    p.customer(PHONE)
+    p.mo(PHONE, "Thanks")
+    return len(p.campaign_events(status="incoming_message"))
+
+
+@scenario("li_creation_consent_is_explicit")
+def _(p):
+    p.configure(consent_categories=[{"name": "sms_marketing", "legal_basis": "legitimate_interest"}])
+    p.customer(PHONE, consents={})
+    p.mo(PHONE, "STOP")
+    p.advance(3600)
+    return p.send_one(p.customer(PHONE, consents={"sms_marketing": "accept"}))["status"]
+
+
+@scenario("kw_pattern_match")
+def _(p):
+    p.configure(two_way={"keywords": ["s.op"]})
+    return blacklisted_after("stop")(p)
+
+
+def confirmation_on(number, phone, policy, setting):
+    def check(p):
+        p.configure(inbound_numbers=[{"number": number, "type": "long_code", "provider": "sinch"}],
+                    sms_processes=[{"id": "u", "type": "unsubscribe", "inbound_number": number, "state": "started",
+                                    "message": "Bye", "send_confirmation": setting}],
+                    confirmation_policy=policy, two_way={"keywords": []})
+        p.mo(phone, "STOP", to=number)
+        return len(p.providers.sent)
+    return check
+
+
+SCENARIOS["confirmation_region_by_calling_code"] = confirmation_on(LONG_CODE, "+447797712345", {"JE": "prohibited"}, True)
+SCENARIOS["confirmation_country_of_inbound_number"] = confirmation_on(LONG_CODE, "+33612345678", {"FR": "mandatory"},
+                                                                      False)
+
+
+@scenario("unsubscribe_list_raw_phone")
+def _(p):
+    processes(p, {"type": "unsubscribe"})
+    customer = p.customer("0034600000001")
+    p.mo(PHONE, "stop", to=SHORT)
+    return p.send_one(customer)["status"]
+
+
+@scenario("cc_blacklist_as_written")
+def _(p):
+    contact_centre(p, blacklist=["0034600000009"])
+    p.mo("+34600000009", "hi", to="+34910000000")
+    return cc_states(p)
+
+
+SCENARIOS["seg_escape_pair_split"] = segments("a" * 152 + "€" + "a" * 152)
+
+
+@scenario("kw_keyword_case_kept")
+def _(p):
+    p.configure(two_way={"keywords": ["STOP"]})
+    return blacklisted_after("stop")(p)
+
+
+SCENARIOS["kw_whitespace_spaces_only"] = blacklisted_after("\tstop")
+
+
+@scenario("kw_length_in_bytes")
+def _(p):
+    return p.put_config({"two_way": {"keywords": ["arrêtdésinscriptions"]}}).status_code
+
+
+SCENARIOS["incoming_to_newest_profile"] = incoming_after(("a", "campaign"))
+
+
+@scenario("incoming_recipient_is_sender")
+def _(p):
+    p.customer(PHONE)
+    p.mo(PHONE, "hello")
+    return [e["recipient"] for e in p.campaign_events(status="incoming_message")]
+
+
+@scenario("phone_match_by_national_number")
+def _(p):
+    p.customer("+4315123456789")
+    p.mo("+4915123456789", "hello")
+    return len(p.campaign_events(status="incoming_message"))
+
+
+SCENARIOS["seg_surrogates_count_one"] = segments("😀" * 36)
+
+
+@scenario("cc_hours_in_utc")
+def _(p):
+    contact_centre(p, business_hours={"timezone": "Europe/Madrid", "days": [0, 1, 2, 3, 4], "start": "09:00",
+                                      "end": "18:00"})
+    p.set_clock("2026-01-05T17:30:00.000Z")
+    p.mo(PHONE, "hi", to="+34910000000")
     return cc_states(p), len(p.providers.sent)
 
 
