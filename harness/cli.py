@@ -1,8 +1,8 @@
 """`smsproof`: certify a platform, self-test the suite, serve the fakes or the reference platform.
 
 Exit codes: 0 certified / self-test complete, 1 certification failed (a MUST requirement failed) or
-a mutant went undetected, 2 bad input (arguments, scenario file, unknown platform or mutant),
-3 platform or fakes unreachable, 4 the platform lacks a requested capability.
+a mutant went undetected, 2 bad input (arguments, scenario file, unknown platform or mutant, a URL
+that serves something else than the driver API or the control API), 3 platform or fakes unreachable (or failing to answer capabilities), 4 the platform lacks a requested capability.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import sys
 import time
 import uuid
@@ -19,7 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness import catalogue, report, servers
-from harness.exchanges import Unreachable
+from harness.driver.client import NotADriverAPI
+from harness.exchanges import UnexpectedResponse, Unreachable
 from harness.scenario.loader import ScenarioError, files_sha256, load_paths
 from harness.scenario.runner import PASSED, Environment, run_scenario
 
@@ -122,18 +122,10 @@ def serve(args) -> int:
         else:
             from reference_platform.server import run
 
-            _check_bindable(args.host, args.port)  # uvicorn.run would log its own error and exit 1
-            run(host=args.host, port=args.port, mutant=args.mutant)
+            run(host=args.host, port=args.port, mutant=args.mutant)  # prints its banner (driver URL)
     except OSError as error:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}", EXIT_USAGE) from None
     return EXIT_OK
-
-
-def _check_bindable(host: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        probe.bind((host, port))
 
 
 def _load_scenarios(paths: list[str]):
@@ -155,10 +147,18 @@ def _target(platform: str, mutant: str | None) -> servers.PlatformTarget:
 
 
 def _connect(platform_url: str, fakes_url: str) -> Environment:
+    """Both sides answering as themselves, or one line: unreachable (3) or a wrong URL (2)."""
     try:
         return Environment.connect(platform_url, fakes_url)
     except Unreachable as error:
         raise CliError(str(error), EXIT_UNREACHABLE) from None
+    except NotADriverAPI as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    except UnexpectedResponse as error:
+        if error.exchange.side != "fakes":
+            raise CliError(f"the platform at {platform_url} failed to answer its capabilities: {error}", EXIT_UNREACHABLE) from None
+        raise CliError(f"{fakes_url} does not serve the fakes' control API (GET /_smsproof/health answered "
+                       f"{error.status}): give the URL of `smsproof serve --no-demo`", EXIT_USAGE) from None
 
 
 def _quiet() -> bool:
