@@ -21,21 +21,17 @@ def banner(base_url: str, mutant: str | None = None) -> str:
 
 
 def run(host: str = "127.0.0.1", port: int = 8020, mutant: str | None = None):
-    """Serve until interrupted; an unknown mutant is a one-line error (exit status 2), not a traceback."""
+    """Serve until interrupted; an unknown mutant or a busy port is a one-line error, not a traceback."""
     if mutant is not None and mutant not in BY_NAME:
         print(f"error: unknown mutant {mutant!r} (python -m reference_platform --list-mutants lists them)",
               file=sys.stderr)
         raise SystemExit(2)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))  # before the banner, so a busy port fails first
-    except OSError:
-        sock.close()
-        raise
+    with socket.socket(family, socket.SOCK_STREAM) as probe:  # a busy port fails before the banner
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        probe.bind((host, port))
     shown = f"[{host}]" if ":" in host else host
-    base_url = f"http://{shown}:{sock.getsockname()[1]}"
-    print(banner(base_url, mutant), flush=True)
-    config = uvicorn.Config(create_app(mutant=mutant, base_url=base_url), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    base_url = f"http://{shown}:{port}" if port else None
+    if base_url:
+        print(banner(base_url, mutant), flush=True)
+    uvicorn.run(create_app(mutant=mutant, base_url=base_url), host=host, port=port, log_level="warning")

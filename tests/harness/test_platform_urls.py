@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -95,8 +96,13 @@ def test_smsproof_platform_prints_its_driver_url_and_serves_there(mutant):
         assert lines[1].split()[:3] == ["driver", "API", f"{base}/driver/v1"]
         assert f"{base}/webhooks/{{workspace}}/{{sinch|cm|instasent}}/{{mo|dlr}}" in lines[2]
         assert lines[3].split() == ["certify", "it", "smsproof", "certify", "--platform", base]
-        # The socket is bound before the banner: a connection waits in the backlog until uvicorn accepts it.
-        answer = httpx.get(f"{base}/driver/v1/capabilities", timeout=30).json()
+        for _ in range(600):  # the banner comes just before uvicorn listens
+            try:
+                answer = httpx.get(f"{base}/driver/v1/capabilities", timeout=5).json()
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "smsproof platform exited"
+                time.sleep(0.05)
         assert answer["mutant"] == mutant and answer["clock"] == "drivable"
     finally:
         process.terminate()
