@@ -2,7 +2,8 @@
 
 Exit codes: 0 certified / self-test complete, 1 certification failed (a MUST requirement failed) or
 a mutant went undetected, 2 bad input (arguments, scenario file, unknown platform or mutant, a URL
-that serves something else than the driver API or the control API), 3 platform or fakes unreachable (or failing to answer capabilities), 4 the platform lacks a requested capability.
+that serves something else than the driver API or the control API), 3 platform or fakes unreachable
+(or the platform failing to answer its capabilities), 4 the platform lacks a requested capability.
 """
 
 from __future__ import annotations
