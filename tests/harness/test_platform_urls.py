@@ -69,6 +69,16 @@ def test_a_server_that_is_not_a_platform_is_one_line_and_exit_2(tmp_path):
                            "no capabilities object): give the platform's base URL, where /driver/v1/capabilities answers\n")
 
 
+def test_a_platform_failing_its_capabilities_is_one_line_and_exit_3(tmp_path):
+    app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: PlainTextResponse("boom", 500))])
+    with servers.serve(lambda _url: app, "failing-platform") as url:
+        done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"smsproof: error: the platform at {url} failed to answer its capabilities: "
+                                  f"GET {url}/driver/v1/capabilities answered 500")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 def test_a_platform_given_as_the_fakes_is_one_line_and_exit_2(tmp_path, platform_url):
     done = smsproof("certify", "--fakes", platform_url, "--reports", str(tmp_path), "--scenarios", str(ONE_SCENARIO))
     assert done.returncode == 2
