@@ -2,9 +2,11 @@
 
 Exit codes: 0 certified (every MUST requirement of the named profiles passed) / self-test complete,
 1 not certified (a MUST requirement failed or could not be checked) or a mutant went undetected,
-2 bad input (arguments, scenario file, unknown platform or mutant), 3 platform or fakes unreachable,
-4 the platform lacks a requested capability or offers no profile, 5 partial: a narrowed run (scenario
-paths, -k, SMSPROOF_REQUIREMENTS) found no failure but certifies nothing.
+2 bad input (arguments, scenario file, unknown platform or mutant, a URL that serves something else
+than the driver API or the control API), 3 platform or fakes unreachable (or the platform failing to
+answer its capabilities), 4 the platform lacks a requested capability or offers no profile,
+5 partial: a narrowed run (scenario paths, -k, SMSPROOF_REQUIREMENTS) found no failure but certifies
+nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import contextlib
 import os
 import random
 import shutil
-import socket
 import sys
 import time
 import uuid
@@ -25,7 +26,8 @@ from fake_providers import cli as fakes_cli
 from fake_providers import server as fake_server
 from fake_providers.server import add_exposure_arguments, add_log_flags
 from harness import catalogue, cli_list, realtime, report, servers, suite
-from harness.exchanges import Unreachable
+from harness.driver.client import NotADriverAPI
+from harness.exchanges import UnexpectedResponse, Unreachable
 from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths
 from harness.scenario.runner import PASSED, Environment, run_scenario
 
@@ -197,19 +199,11 @@ def serve(args) -> int:
         else:
             from reference_platform.server import run
 
-            _check_bindable(args.host, args.port)  # uvicorn.run would log its own error and exit 1
-            run(host=args.host, port=args.port, mutant=args.mutant,
+            run(host=args.host, port=args.port, mutant=args.mutant,  # prints its banner (driver URL)
                 real_clock=args.real_clock or args.clock_start is not None, clock_start=args.clock_start)
     except OSError as error:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}", EXIT_USAGE) from None
     return EXIT_OK
-
-
-def _check_bindable(host: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        probe.bind((host, port))
 
 
 def _load_scenarios(paths: list[str]):
@@ -231,10 +225,18 @@ def _target(platform: str, mutant: str | None) -> servers.PlatformTarget:
 
 
 def _connect(platform_url: str, fakes_url: str) -> Environment:
+    """Both sides answering as themselves, or one line: unreachable (3) or a wrong URL (2)."""
     try:
         return Environment.connect(platform_url, fakes_url)
     except Unreachable as error:
         raise CliError(str(error), EXIT_UNREACHABLE) from None
+    except NotADriverAPI as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    except UnexpectedResponse as error:
+        if error.exchange.side != "fakes":
+            raise CliError(f"the platform at {platform_url} failed to answer its capabilities: {error}", EXIT_UNREACHABLE) from None
+        raise CliError(f"{fakes_url} does not serve the fakes' control API (GET /_smsproof/health answered "
+                       f"{error.status}): give the URL of `smsproof serve --no-demo`", EXIT_USAGE) from None
 
 
 def _quiet() -> bool:

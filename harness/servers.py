@@ -3,7 +3,8 @@
 ASGI apps run under uvicorn in background threads, bound to 127.0.0.1 on ephemeral ports; the
 harness then talks to them over HTTP exactly as it talks to a vendor's platform given by URL.
 A platform is `reference` (or any name registered in the entry-point group `smsproof.platforms`)
-or an http(s) URL of a running platform.
+or an http(s) URL of a running platform: its base URL, where `/driver/v1/capabilities` answers
+(a URL given with `/driver/v1` appended is taken as its base URL).
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def load_adapter(name: str):
         raise PlatformSpecError(f"platform {name!r} could not be loaded: {type(exc).__name__}: {exc}") from None
 
 
+DRIVER_PREFIX = "/driver/v1"
+CONTROL_PREFIX = "/_smsproof"
+
+
 def is_url(spec: str) -> bool:
     return spec.startswith(("http://", "https://"))
 
@@ -107,6 +112,12 @@ def is_url(spec: str) -> bool:
 def variants_of(adapter) -> list:
     """An adapter's conforming variants (other readings that must certify); optional for adapters."""
     return list(getattr(adapter, "variants", lambda: [])())
+
+
+def base_url(url: str, api_prefix: str) -> str:
+    """`url` without a trailing slash and without the API prefix a user may have appended to it."""
+    url = url.strip().rstrip("/")
+    return url.removesuffix(api_prefix).rstrip("/") if url.endswith(api_prefix) else url
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,7 @@ def resolve_platform(spec: str = DEFAULT_PLATFORM, mutant: str | None = None) ->
     if is_url(spec):
         if mutant:
             raise PlatformSpecError("--mutant applies to an embedded platform, not to a URL")
-        return PlatformTarget(spec, url=spec.rstrip("/"))
+        return PlatformTarget(spec, url=base_url(spec, DRIVER_PREFIX))
     adapter = load_adapter(spec)
     if mutant is not None:
         known = [m.name for m in adapter.mutants()] + [v.name for v in variants_of(adapter)]
@@ -156,7 +167,7 @@ def running_platform(target: PlatformTarget, **clock) -> Iterator[str]:
 @contextlib.contextmanager
 def running_fakes(url: str | None = None, clock_start: datetime | None = None) -> Iterator[str]:
     if url:
-        yield url.rstrip("/")
+        yield base_url(url, CONTROL_PREFIX)
         return
     with serve(lambda base_url: fakes_app(base_url, clock_start), "fakes") as started:
         yield started

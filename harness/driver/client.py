@@ -2,16 +2,20 @@
 
 `Driver` holds the platform-wide calls; `Workspace` the calls under /workspaces/{ws}. A 422 on a
 call that may be refused (configuration, customers, sends) raises `Refused` with the platform's
-`errors` list, which scenarios assert on ("configuration refused").
+`errors` list, which scenarios assert on ("configuration refused"). A base URL whose
+`/driver/v1/capabilities` is not the driver API's answer raises `NotADriverAPI` with one line that
+says what the URL serves instead (the fakes, say).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from harness.exchanges import Exchange, HarnessHTTPError, JsonClient, Unreachable, UnexpectedResponse
 
-__all__ = ["Driver", "Workspace", "Refused", "Unreachable", "UnexpectedResponse", "HarnessHTTPError"]
+__all__ = ["Driver", "Workspace", "Refused", "NotADriverAPI", "Unreachable", "UnexpectedResponse", "HarnessHTTPError"]
 
 PREFIX = "/driver/v1"
 
@@ -27,6 +31,10 @@ class Refused(HarnessHTTPError):
         super().__init__(f"{exchange.method} {exchange.url} refused (422): {paths}")
 
 
+class NotADriverAPI(HarnessHTTPError):
+    """Something answers at the base URL, but not the driver API (a wrong URL, not a failing platform)."""
+
+
 class Driver(JsonClient):
     side = "platform"
     what = "platform"
@@ -40,7 +48,27 @@ class Driver(JsonClient):
             raise
 
     def capabilities(self) -> dict:
-        return self._call("GET", "/capabilities")
+        """The platform's capabilities; NotADriverAPI when the base URL serves something else."""
+        try:
+            answer = self._call("GET", "/capabilities")
+        except UnexpectedResponse as exc:
+            if exc.status not in (404, 405):
+                raise  # a driver API that fails is the platform's fault, reported as such
+            raise NotADriverAPI(self._not_a_driver_api(f"GET {PREFIX}/capabilities answered {exc.status}")) from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("profiles"), list):
+            raise NotADriverAPI(self._not_a_driver_api(f"GET {PREFIX}/capabilities answered no capabilities object"))
+        return answer
+
+    def _not_a_driver_api(self, what: str) -> str:
+        """The one-line explanation, naming the smsproof fakes when that is what answers."""
+        try:
+            health = self.http.get("/_smsproof/health", timeout=5)
+            fakes = health.status_code == 200 and "providers" in (health.json() or {})
+        except (httpx.HTTPError, ValueError, TypeError, AttributeError):
+            fakes = False
+        hint = ("that is the smsproof fake providers (smsproof serve), not a platform" if fakes else
+                "give the platform's base URL, where /driver/v1/capabilities answers")
+        return f"{self.base_url} does not serve the driver API ({what}): {hint}"
 
     def create_workspace(self) -> "Workspace":
         body = self._call("POST", "/workspaces", expect=(201,))
