@@ -138,7 +138,8 @@ def resolve_platform(spec: str = DEFAULT_PLATFORM, mutant: str | None = None) ->
     if is_url(spec):
         if mutant:
             raise PlatformSpecError("--mutant applies to an embedded platform, not to a URL")
-        return PlatformTarget(spec, url=base_url(spec, DRIVER_PREFIX))
+        url = base_url(spec, DRIVER_PREFIX)
+        return PlatformTarget(url, url=url)  # named by its base URL, as every report shows it
     adapter = load_adapter(spec)
     if mutant is not None:
         known = [m.name for m in adapter.mutants()] + [v.name for v in variants_of(adapter)]

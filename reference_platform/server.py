@@ -12,8 +12,8 @@ from .variants import BY_NAME as VARIANTS
 
 def banner(base_url: str, mutant: str | None = None) -> str:
     """What `smsproof platform` prints first: where the driver API and the webhooks are."""
-    chosen = BY_NAME.get(mutant) or VARIANTS.get(mutant)
-    title = "smsproof reference platform" + (f" ({mutant}: {chosen.description})" if chosen else "")
+    kind, chosen = ("mutant", BY_NAME[mutant]) if mutant in BY_NAME else ("conforming variant", VARIANTS.get(mutant))
+    title = "smsproof reference platform" + (f" ({kind} {mutant}: {chosen.description})" if chosen else "")
     return "\n".join([
         f"{title} on {base_url}",
         f"  driver API    {base_url}/driver/v1  (capabilities: {base_url}/driver/v1/capabilities)",

@@ -62,7 +62,7 @@ def test_pip_install_then_smsproof_from_another_directory(tmp_path):
 
     # certify (one profile, to stay cheap) from a directory that is not the checkout: exit 0
     _run(installed / "smsproof", "certify", "--profile", "contact_centre", "--reports", "reports", cwd=elsewhere)
-    (run,) = (elsewhere / "reports").iterdir()
+    (run,) = [p for p in (elsewhere / "reports").iterdir() if p.name != "latest"]
     report = json.loads((run / "report.json").read_text())
     assert report["summary"]["certified"] and report["summary"]["PASSED"] > 0
     assert (run / "report.html").is_file() and (run / "junit.xml").is_file()
