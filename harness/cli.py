@@ -83,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--profile", action="append", default=[],
                          help="certify this profile (repeatable; default: every profile the platform offers)")
     certify.add_argument("--mutant", help="run the embedded platform with this mutant")
-    certify.add_argument("--workers", type=_at_least_one, default=1, help="parallel workers (pytest-xdist)")
+    certify.add_argument("--workers", type=_at_least_one, default=None,
+                         help="parallel workers (pytest-xdist; default: 2 on a machine with 2 cores or more, "
+                              "1 with --fakes or in real-time mode)")
     certify.add_argument("--seed", type=int, help="seed of the property-based checks (default: drawn and recorded in the report)")
     certify.add_argument("-k", dest="keyword", metavar="EXPR",
                          help="only checks matching this pytest -k expression (a PARTIAL run: it certifies nothing)")
@@ -247,8 +249,10 @@ def certify(args) -> int:
     unknown = [p for p in args.profile if p not in catalogue.default().profiles]
     if unknown:
         raise CliError(f"unknown profile {unknown[0]!r} (profiles: {', '.join(catalogue.default().profiles)})", EXIT_USAGE)
-    if args.fakes and args.workers > 1:
+    if args.fakes and (args.workers or 1) > 1:
         raise CliError("--fakes needs --workers 1: the fakes' clock is shared by everything they serve", EXIT_USAGE)
+    if args.workers is None:  # two workers: the measured sweet spot on 2 cores (benchmarks/bench_certify.py)
+        args.workers = 1 if args.fakes else min(2, os.cpu_count() or 1)
     paths, scenarios = _load_scenarios(args.scenarios)
     narrowing = [reason for reason, present in [
         ("scenario paths", bool(args.scenarios)), ("-k", bool(args.keyword)),
@@ -308,8 +312,10 @@ def certify(args) -> int:
         _make_directory(results_dir, args.reports)  # pytest's junitxml would fail on it with a traceback
         import pytest
 
+        from harness.progress import Progress
+
         problems = _CollectionProblems()
-        code = pytest.main(pytest_args, plugins=[problems, *([_Progress()] if _quiet() else [])])
+        code = pytest.main(pytest_args, plugins=[problems, *([Progress()] if _quiet() else [])])
     if problems.first:
         raise CliError(f"a check could not be collected: {problems.first}", EXIT_USAGE)
     if code not in (0, 1, 5):
@@ -351,28 +357,6 @@ class _CollectionProblems:
         if report.failed and self.first is None:
             lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
             self.first = f"{report.nodeid or report.fspath}: {lines[-1] if lines else 'error'}"
-
-
-class _Progress:
-    """pytest plugin object: where a quiet run (CI, no terminal) is, a line at every tenth of the checks."""
-
-    def __init__(self):
-        self.total = self.done = self.failed = 0
-        self.started = time.time()
-        self.next_report = 1
-
-    def pytest_collection_finish(self, session) -> None:
-        self.total = len(session.items)
-
-    def pytest_runtest_logreport(self, report) -> None:
-        if report.when != "call" and not (report.when == "setup" and not report.passed):
-            return
-        self.done += 1
-        self.failed += report.failed
-        if self.total and self.done >= self.next_report * self.total / 10:
-            self.next_report = int(self.done * 10 / self.total) + 1
-            print(f"smsproof: {self.done}/{self.total} checks run, {self.failed} failed, "
-                  f"{time.time() - self.started:.0f} s", flush=True)
 
 
 def _print_summary(built: dict, run_dir: Path) -> None:
