@@ -159,7 +159,7 @@ def freeze_survivors(phase: str, info: dict) -> None:
 
 
 def positive_int(text: str) -> int:
-    """argparse type of `--max-messages`: a whole number of at least 1."""
+    """argparse type of a count (`--max-messages`, and smsproof's `--workers`, `--examples`): at least 1."""
     try:
         value = int(text)
     except ValueError:

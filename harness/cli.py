@@ -55,17 +55,6 @@ def _port(text: str) -> int:
     return port
 
 
-def _at_least_one(text: str) -> int:
-    """argparse type: a positive count (of workers or examples)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid count {text!r}: not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid count {value}: must be at least 1")
-    return value
-
-
 class _Parser(argparse.ArgumentParser):
     """Argument errors as one line (argparse would print the usage first); `--help` shows usage."""
 
@@ -83,13 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--profile", action="append", default=[],
                          help="certify this profile (repeatable; default: every profile the platform offers)")
     certify.add_argument("--mutant", help="run the embedded platform with this mutant")
-    certify.add_argument("--workers", type=_at_least_one, default=None,
+    certify.add_argument("--workers", type=fake_server.positive_int, default=None,
                          help="parallel workers (pytest-xdist; default: 2 on a machine with 2 cores or more, "
                               "1 with --fakes or in real-time mode)")
     certify.add_argument("--seed", type=int, help="seed of the property-based checks (default: drawn and recorded in the report)")
     certify.add_argument("-k", dest="keyword", metavar="EXPR",
                          help="only checks matching this pytest -k expression (a PARTIAL run: it certifies nothing)")
-    certify.add_argument("--examples", type=_at_least_one, help="examples per property-based check")
+    certify.add_argument("--examples", type=fake_server.positive_int, help="examples per property-based check")
     certify.add_argument("--reports", default="reports", help="directory of the run reports (default: reports)")
     certify.add_argument("--scenarios", action="append", default=[], help="scenario file or directory (repeatable)")
     certify.add_argument("--fakes", help="URL of running fake providers (default: start them)")
