@@ -27,12 +27,13 @@ def _document() -> dict:
 
 
 @functools.cache
-def _operations() -> list[tuple[re.Pattern, str, dict]]:
-    """(path regex, METHOD, operation) for every operation of the document."""
+def _operations() -> list[tuple[re.Pattern, str, dict, str]]:
+    """(path regex, METHOD, operation, path template) for every operation of the document."""
     out = []
     for template, item in _document()["paths"].items():
         pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
-        out += [(pattern, method.upper(), operation) for method, operation in item.items() if method != "parameters"]
+        out += [(pattern, method.upper(), operation, template) for method, operation in item.items()
+                if method != "parameters"]
     return out
 
 
@@ -66,14 +67,15 @@ def problems(method: str, url: str, status: int | None, body) -> list[str]:
     if PREFIX not in path or status is None:
         return []
     path = path[path.index(PREFIX) + len(PREFIX):]
-    for index, (pattern, op_method, operation) in enumerate(_operations()):
+    for index, (pattern, op_method, operation, template) in enumerate(_operations()):
         if op_method != method or not pattern.match(path):
             continue
+        # named by the operation's template, so one kind of problem is listed once, not per workspace
         if str(status) not in operation.get("responses", {}):
-            return [f"{method} {path}: status {status} is not documented"]
+            return [f"{method} {template}: status {status} is not documented"]
         validator = _validator(index, str(status))
         if validator is None:
             return []
-        return [f"{method} {path} {status}: {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
+        return [f"{method} {template} {status}: {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
                 for e in validator.iter_errors(body)]
     return [f"{method} {path}: not an operation of the driver API"]

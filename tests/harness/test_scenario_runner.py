@@ -121,8 +121,8 @@ def test_contract_problems_name_the_operation_and_field():
     assert contract.problems("GET", "http://p/driver/v1/workspaces/ws_1/clock", 200,
                              {"now": "2026-01-05T10:00:00.000Z", "drivable": True}) == []
     assert contract.problems("GET", "http://p/driver/v1/workspaces/ws_1/clock", 200, {"now": "10:00"}) == [
-        "GET /workspaces/ws_1/clock 200: (body): 'drivable' is a required property",
-        "GET /workspaces/ws_1/clock 200: now: '10:00' does not match '^\\\\d{4}-\\\\d{2}-\\\\d{2}T\\\\d{2}:\\\\d{2}:\\\\d{2}\\\\.\\\\d{3}Z$'",
+        "GET /workspaces/{ws}/clock 200: (body): 'drivable' is a required property",
+        "GET /workspaces/{ws}/clock 200: now: '10:00' does not match '^\\\\d{4}-\\\\d{2}-\\\\d{2}T\\\\d{2}:\\\\d{2}:\\\\d{2}\\\\.\\\\d{3}Z$'",
     ]
     assert contract.problems("POST", "http://p/driver/v1/workspaces", 500, {}) == ["POST /workspaces: status 500 is not documented"]
     assert contract.problems("POST", "http://p/webhooks/ws_1/sinch/mo", 200, {}) == []
