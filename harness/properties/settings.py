@@ -106,8 +106,10 @@ def check_settings(default_examples: int, **overrides) -> settings:
     database = database_path()
     phases = (Phase.explicit,) + ((Phase.reuse,) if database else ()) + (Phase.generate, Phase.target)
     phases += (Phase.shrink,) if shrink() else ()
-    randomness = ({"database": DirectoryBasedExampleDatabase(str(database))} if database
-                  else {"database": None} if seeded() else {"derandomize": True})
+    # derandomize always explicit: with CI set, Hypothesis loads its "ci" profile, derandomized, which
+    # would otherwise make every seeded run (smsproof certify --seed in a CI job) draw the same examples.
+    randomness = ({"database": DirectoryBasedExampleDatabase(str(database)), "derandomize": False} if database
+                  else {"database": None, "derandomize": False} if seeded() else {"derandomize": True})
     return settings(
         max_examples=examples(default_examples), deadline=None, print_blob=True, phases=phases,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
