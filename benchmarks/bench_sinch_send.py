@@ -39,7 +39,7 @@ def start_server(port: int, without: list[str]) -> subprocess.Popen:
     """`python -m fake_providers`, with the modules in `without` made unimportable."""
     launch = ("import runpy, sys; sys.modules.update(dict.fromkeys(sys.argv[1].split(',')));"
               "sys.argv[1:2] = []; runpy.run_module('fake_providers', run_name='__main__')")
-    server = subprocess.Popen([sys.executable, "-c", launch, ",".join(without), "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-c", launch, ",".join(without), "--port", str(port), "--quiet"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -88,7 +88,7 @@ def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 60) -> No
 
 
 def start_smsproof(port: int, cpus: set[int]) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "fake_providers", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "fake_providers", "--port", str(port), "--quiet"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               preexec_fn=pinned(cpus))
     wait_until_up(f"http://127.0.0.1:{port}/_smsproof/health", server)
