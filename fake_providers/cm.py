@@ -378,7 +378,7 @@ class Backend(ProviderBackend):
 
     def sdk_settings(self, base_url: str, account: str, settings: dict) -> list[str]:
         return [f'client = TextClient("{account}", gateway="{base_url}/v1.0/message")',
-                f'client.SendSingleMessage("Hello", "Shop", ["0034600000000"], reference="r1")']
+                'client.SendSingleMessage("Hello", "Shop", ["0034600000000"], reference="r1")']
 
     def routes(self) -> list[BaseRoute]:
         return cm_routes(self)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 from importlib.resources import files

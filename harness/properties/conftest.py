@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -120,8 +119,7 @@ def _result(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
         exc = call.excinfo.value if call.excinfo else None
         result.verdict = FAILED if _platform_at_fault(exc) else ERROR
         result.reason = str(exc).splitlines()[0] if exc is not None else "failed"
-        steps = getattr(exc, "steps", None) or [{"kind": "step", "spec": line, "clock": None}
-                                                 for line in falsifying_example(report.longreprtext)]
+        steps = getattr(exc, "steps", None) or []  # the sandbox's actions in the failing (shrunk) example
         result.failed_step = f"the minimal falsifying example ({len(steps)} steps)" if steps else "falsifying example"
         result.steps = [StepRecord("example", i, step["kind"], step["spec"], i + 1, clock=step["clock"], status="ok")
                         for i, step in enumerate(steps)]
@@ -130,29 +128,6 @@ def _result(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
         result.exchanges = getattr(exc, "exchanges", [])[-200:]
         result.timeline = getattr(exc, "timeline", [])
     return result
-
-
-# Hypothesis says "Falsifying example" up to 6.15x and "Failing test case" in later releases.
-_EXAMPLE_START = re.compile(r"^(Falsifying example|Failing test case)(: \w+\()?:?$")
-_EXAMPLE_END = ("Explanation:", "You can reproduce", "Traceback", "Unreliable", "The above exception", "+---", "| ")
-
-
-def falsifying_example(text: str) -> list[str]:
-    """The minimal failing input Hypothesis printed, one step a line: arguments, or a machine's rule calls."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if _EXAMPLE_START.match(line.strip())), None)
-    if start is None:
-        return []
-    steps = []
-    for line in lines[start + 1:]:
-        stripped = line.strip().rstrip(",")
-        if not stripped or stripped.startswith(_EXAMPLE_END):
-            break
-        machine_created = stripped.startswith("state = ") and stripped.endswith("()")
-        if stripped in (")", "(") or machine_created or stripped.startswith(("target=", "state.teardown()")):
-            continue
-        steps.append(stripped)
-    return steps
 
 
 def _platform_at_fault(exc: BaseException | None) -> bool:

@@ -9,7 +9,6 @@ cannot see: requirement ids in the catalogue, customers named by steps, placehol
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import hashlib
 import json

@@ -28,7 +28,7 @@ from harness.exchanges import HarnessHTTPError, UnexpectedResponse, get_raw, pos
 from harness.fakes_client import Fakes
 from harness.rules import phones
 from harness.scenario.loader import Scenario, field_name
-from harness.scenario.matching import TIME_TOLERANCE, fields_match, format_time, matches, parse_time, seconds
+from harness.scenario.matching import TIME_TOLERANCE, fields_match, matches, parse_time, seconds
 
 PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED, ERROR = "PASSED", "FAILED", "NOT APPLICABLE", "NOT CHECKED", "ERROR"
 DEFAULT_CLOCK = "2026-01-05T10:00:00.000Z"  # a Monday, 10:00 UTC

@@ -56,7 +56,7 @@ async def sinch_scenario(c):
     sent = (await c.post(f"{base}/batches", headers=auth, json={
         "to": [group["id"]], "from": "+4915112348765", "body": "Hello ünicode",
         "send_at": "2026-01-05T12:00:00Z", "delivery_report": "full"})).json()
-    await c.post(f"/xms/v1/SP2/batches", headers={"Authorization": "Bearer T2"},
+    await c.post("/xms/v1/SP2/batches", headers={"Authorization": "Bearer T2"},
                  json={"to": PHONES[:1], "body": "x", "delivery_report": "per_recipient"})
     await c.post(f"{base}/batches", headers=auth, json={
         "to": PHONES[:1], "from": "Shop", "type": "mt_binary", "body": "AQI=", "udh": "050003010201"})

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from driven_platform import BASE_CONFIG, LONG_CODE, driven_platform
+from driven_platform import LONG_CODE, driven_platform
 from reference_platform.adapter import platform as reference
 from reference_platform.mutants import MUTANTS
 
