@@ -2,11 +2,13 @@
 `smsproof serve` from a shell, for people (one line per message) and scripts (`--json`).
 
 Exit codes: 0 done, 2 the server refused the request (its message is printed), 3 no server
-at `--url`."""
+at `--url`. Against `smsproof serve --control-token T`, pass `--control-token T` (or set
+SMSPROOF_CONTROL_TOKEN, which the server reads too): it goes as a bearer token."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Callable, Iterator
@@ -14,6 +16,7 @@ from typing import Callable, Iterator
 import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8010"
+TOKEN_ENV = "SMSPROOF_CONTROL_TOKEN"  # the variable `smsproof serve` reads (server.TOKEN_ENV)
 EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3
 COMMANDS = ("messages", "reply", "clock")
 FILTERS = ("provider", "account", "direction", "to", "from", "status", "body", "since")
@@ -31,6 +34,8 @@ def add_commands(subparsers) -> None:
         parser = subparsers.add_parser(name, help=help)
         parser.add_argument("--url", default=DEFAULT_URL,
                             help=f"base URL of the running fakes (default {DEFAULT_URL})")
+        parser.add_argument("--control-token", default=None,
+                            help=f"the server's control token, if it has one (default: ${TOKEN_ENV})")
         return parser
 
     messages = command("messages", "list the messages the fakes carried (MT and MO)")
@@ -59,8 +64,11 @@ def add_commands(subparsers) -> None:
 def run(args: argparse.Namespace, out=None) -> int:
     """Run the parsed command; errors are one line on stderr and an exit code."""
     out = out or sys.stdout
+    token = args.control_token or os.environ.get(TOKEN_ENV)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with httpx.Client(base_url=args.url.rstrip("/") + "/_smsproof", timeout=30) as client:
+        with httpx.Client(base_url=args.url.rstrip("/") + "/_smsproof", headers=headers,
+                          timeout=30) as client:
             if args.command == "messages":
                 return messages(client, args, out)
             if args.command == "reply":

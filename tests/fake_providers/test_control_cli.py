@@ -124,3 +124,34 @@ def test_smsproof_dispatches_the_commands(fakes, capsys):
 
     assert main(["clock", "--url", str(fakes.base_url)]) == 0
     assert capsys.readouterr().out == "virtual 2026-01-05T10:00:00.000Z\n"
+
+
+@pytest.fixture(scope="module")
+def guarded_url():
+    from fake_providers.server import ControlToken
+
+    network = Network(client_factory=lambda: httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200))))
+    app = ControlToken(create_app(network), "s3cret")
+    add_demo_accounts(network)
+    with running_server(app) as url:
+        yield str(url)
+
+
+def test_the_control_token_is_sent_from_the_option_or_the_environment(guarded_url, capsys, monkeypatch):
+    from fake_providers.server import TOKEN_ENV
+
+    assert cli.TOKEN_ENV == TOKEN_ENV  # the variable `smsproof serve` reads
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert cli.run(smsproof("clock", "--url", guarded_url)) == cli.EXIT_REFUSED
+    err = capsys.readouterr().err
+    assert err == "smsproof clock: GET /clock: 401 the control API needs the control token\n"
+    assert cli.run(smsproof("clock", "--url", guarded_url, "--control-token", "wrong")) == cli.EXIT_REFUSED
+    capsys.readouterr()
+    assert cli.run(smsproof("clock", "--url", guarded_url, "--control-token", "s3cret")) == 0
+    assert capsys.readouterr().out.startswith("real ")
+    monkeypatch.setenv(TOKEN_ENV, "s3cret")
+    assert cli.run(smsproof("messages", "--url", guarded_url)) == 0
+    assert cli.run(smsproof("reply", "--url", guarded_url, "--from", "+34600000051",
+                            "--to", LONG_CODE, "STOP")) == 0
+    assert '"STOP"' in capsys.readouterr().out
