@@ -159,7 +159,7 @@ class Backend(ProviderBackend):
 
     def __init__(self, network) -> None:
         super().__init__(network)
-        self._sent: dict[str, list[SentMessage]] = {}
+        self._sent: dict[str, dict[str, SentMessage]] = {}  # account -> journal message id -> sent
 
     # -- authentication ---------------------------------------------------------------------
     @staticmethod
@@ -304,7 +304,7 @@ class Backend(ProviderBackend):
         message = self.record_mt(account.id, msg["from"], recipient, text, reference)
         groupings = tuple(msg.get(name) or "" for name in GROUPINGS)
         sent = SentMessage(account.id, recipient, reference, groupings, message)
-        self._sent.setdefault(account.id, []).append(sent)
+        self._sent.setdefault(account.id, {})[message.id] = sent
         self.network.clock.call_later(0, lambda: self._dispatch(sent), f"cm dispatch {message.id}",
                                       (self.name, account.id))
 
@@ -331,7 +331,7 @@ class Backend(ProviderBackend):
     # -- incoming messages ------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
                       body: str, details: dict | None = None) -> tuple[Message, Callback]:
-        last = next((s for s in reversed(self._sent.get(account.id, []))
+        last = next((s for s in reversed(self._sent.get(account.id, {}).values())
                      if same_number(s.recipient, sender)), None)
         phone = to_e164(sender) or sender
         groupings = list(last.groupings) if last else ["", "", ""]
@@ -370,6 +370,11 @@ class Backend(ProviderBackend):
             self._sent.clear()
         else:
             self._sent.pop(account, None)
+
+    def forget(self, messages: list[Message]) -> None:
+        for message in messages:
+            if message.provider == self.name and message.direction == "mt":
+                self._sent.get(message.account, {}).pop(message.id, None)
 
     def demo_account(self) -> tuple[str, dict]:
         return "00000000-0000-0000-0000-000000000000", {

@@ -317,6 +317,11 @@ class Backend(ProviderBackend):
             self._sms.pop(account, None)
             self._windows = {k: v for k, v in self._windows.items() if k[0] != account}
 
+    def forget(self, messages: list[Message]) -> None:
+        for message in messages:
+            if message.provider == self.name and message.direction == "mt":
+                self._sms.get(message.account, {}).pop(message.provider_message_id, None)
+
     def demo_account(self) -> tuple[str, dict]:
         return "demo-instasent-token", {
             "numbers": [{"number": "+34911234567", "type": "long_code"},

@@ -709,6 +709,8 @@ class Backend(ProviderBackend):
 
     def forget(self, messages: list[Message]) -> None:
         for message in messages:
+            if message.provider != self.name:
+                continue
             if message.direction == "mt":
                 self._batches.get(message.account, {}).pop(message.batch_id, None)
             else:

@@ -169,3 +169,38 @@ def test_an_entry_without_account_is_listed_once_in_every_index():
                   {"provider": "sinch", "kind": "mt_request"}):
         found, cursor = journal.entries_page(0, 10, **scope)
         assert [e["endpoint"] for e in found] == ["oauth_token", "send"] and cursor is None
+
+
+@pytest.mark.anyio
+async def test_retention_forgets_the_evicted_cm_messages(virtual, network):
+    network.journal.max_records = 2
+    token = "00000000-0000-0000-0000-0000000000c1"
+    await virtual.put(f"/_smsproof/accounts/cm/{token}", json={"numbers": [{"number": "+3197010000000"}]})
+    for n in range(5):
+        response = await virtual.post("/v1.0/message", json={"messages": {
+            "authentication": {"producttoken": token},
+            "msg": [{"from": "Shop", "to": [{"number": f"003460000000{n}"}], "reference": f"r{n}",
+                     "body": {"content": f"n{n}"}}]}})
+        assert response.json()["errorCode"] == 0
+    assert len(network.providers["cm"]._sent[token]) == 2  # the state per message is bounded
+    # an MO answers the last MT still kept to that phone: the evicted one's reference is gone
+    for phone, reference in (("+34600000000", None), ("+34600000004", "r4")):
+        inbound = await virtual.post("/_smsproof/inbound", json={
+            "provider": "cm", "from": phone, "to": "+3197010000000", "body": "STOP"})
+        assert inbound.status_code == 201
+        [entry] = (await virtual.get("/_smsproof/journal", params={"kind": "mo", "limit": 1000})).json()["entries"][-1:]
+        assert entry["payload"]["reference"] == reference
+
+
+@pytest.mark.anyio
+async def test_retention_forgets_the_evicted_instasent_sms(virtual, network):
+    network.journal.max_records = 2
+    await virtual.put("/_smsproof/accounts/instasent/ITOKEN", json={})
+    auth = {"Authorization": "Bearer ITOKEN"}
+    ids = [(await virtual.post("/sms", headers=auth, json={
+        "from": "Shop", "to": f"+3460000000{n}", "text": f"n{n}"})).json()["entity"]["id"] for n in range(5)]
+    assert len(network.providers["instasent"]._sms["ITOKEN"]) == 2
+    assert (await virtual.get(f"/sms/{ids[0]}", headers=auth)).status_code == 404
+    assert (await virtual.get(f"/sms/{ids[4]}", headers=auth)).status_code == 200
+    listed = (await virtual.get("/sms", headers=auth)).json()["entities"]
+    assert [e["id"] for e in listed] == ids[:2:-1]
