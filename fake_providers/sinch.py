@@ -28,9 +28,10 @@ import json
 import re
 import secrets
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -99,9 +100,8 @@ def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
 
 @dataclass(slots=True)
 class Recipient:
-    msisdn: str  # E.164
-    body: str
-    parts: SegmentedText
+    """A recipient's delivery-report state; its number, text and parts are its journal
+    message's (a million sends keep a million of these: no copies)."""
     message: Message
     status: str = "Queued"
     code: int = 400
@@ -110,48 +110,92 @@ class Recipient:
     skip_dispatched: bool = False
 
     @property
+    def msisdn(self) -> str:  # E.164
+        return self.message.recipient
+
+    @property
     def final(self) -> bool:
         return self.status in FINAL
 
 
-@dataclass(slots=True)
+CORE_FIELDS = frozenset(("to", "from", "body", "type", "delivery_report"))
+NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+VALIDITY = timedelta(days=3)  # the longest expiry Sinch allows, and the default
+
+
 class Batch:
-    id: str
-    account: str
-    request: dict  # the validated send fields, as echoed back
-    created_at: datetime
-    modified_at: datetime
-    expire_at: datetime
-    send_at: datetime | None
-    recipients: list[Recipient] = field(default_factory=list)
-    canceled: bool = False
-    dispatched: bool = False
-    reported: bool = False  # the summary/full callback went out
-    dispatch_event: Any = field(default=None, repr=False)
+    """A batch, kept compact (a million sends keep a million batches): the send fields every
+    batch has as attributes, the others in `fields` (a shared empty mapping when none), one
+    recipient without a list, `to` only when it is not the recipients' numbers in order, and
+    the expiry only when it is not the default."""
+    __slots__ = ("id", "account", "sender", "body", "type", "delivery_report", "fields",
+                 "created_at", "modified_at", "send_at", "_expire_at", "_recipients", "to",
+                 "canceled", "dispatched", "reported", "dispatch_event")
+
+    def __init__(self, id: str, account: str, request: dict, created_at: datetime,
+                 modified_at: datetime, expire_at: datetime, send_at: datetime | None) -> None:
+        self.id, self.account = id, account
+        sender = request.get("from")
+        self.sender = sys.intern(sender) if type(sender) is str else sender  # senders repeat
+        self.body, self.type = request["body"], request["type"]
+        self.delivery_report = request.get("delivery_report", "none")
+        fields = {k: v for k, v in request.items() if k not in CORE_FIELDS}
+        self.fields = fields or NO_FIELDS
+        self.created_at, self.modified_at, self.send_at = created_at, modified_at, send_at
+        self._expire_at = None if expire_at == self._default_expiry() else expire_at
+        self._recipients: Recipient | tuple[Recipient, ...] = ()
+        self.to: list[str] | None = None  # None: the recipients' numbers
+        self.canceled = self.dispatched = self.reported = False  # reported: summary/full sent
+        self.dispatch_event: Any = None
+
+    def _default_expiry(self) -> datetime:
+        return max(self.send_at or self.created_at, self.created_at) + VALIDITY
 
     @property
-    def delivery_report(self) -> str:
-        return self.request.get("delivery_report", "none")
+    def expire_at(self) -> datetime:
+        return self._expire_at or self._default_expiry()
+
+    @property
+    def recipients(self) -> tuple[Recipient, ...]:
+        found = self._recipients
+        return (found,) if type(found) is Recipient else found
+
+    def set_recipients(self, numbers: list[str], recipients: list[Recipient]) -> None:
+        """The recipients, and `numbers` (the `to` numbers in E.164 in order, as echoed back)."""
+        self._recipients = recipients[0] if len(recipients) == 1 else tuple(recipients)
+        if numbers != [r.msisdn for r in recipients]:
+            self.to = numbers
+
+    def request(self) -> dict:
+        """The validated send fields (what an update merges its changes into)."""
+        core = {"type": self.type, "to": self.numbers(), "body": self.body,
+                "delivery_report": self.delivery_report}
+        if self.sender is not None:
+            core["from"] = self.sender
+        return {**core, **self.fields}
+
+    def numbers(self) -> list[str]:
+        return list(self.to) if self.to is not None else [r.msisdn for r in self.recipients]
 
     def to_dict(self) -> dict:
-        r = self.request
-        data = {"id": self.id, "to": [msisdn(t) for t in r["to"]], "from": r.get("from"),
-                "canceled": self.canceled, "body": r["body"], "type": r["type"],
+        f = self.fields
+        data = {"id": self.id, "to": self.numbers(), "from": self.sender,
+                "canceled": self.canceled, "body": self.body, "type": self.type,
                 "created_at": iso_millis(self.created_at),
                 "modified_at": iso_millis(self.modified_at),
                 "delivery_report": self.delivery_report,
                 "send_at": self.send_at and iso_millis(self.send_at),
                 "expire_at": iso_millis(self.expire_at),
-                "feedback_enabled": r.get("feedback_enabled", False),
-                "flash_message": r.get("flash_message", False)}
+                "feedback_enabled": f.get("feedback_enabled", False),
+                "flash_message": f.get("flash_message", False)}
         for name in ("callback_url", "client_reference", "truncate_concat",
                      "max_number_of_message_parts", "from_ton", "from_npi", "parameters", "udh"):
-            if r.get(name) is not None:
-                data[name] = r[name]
+            if f.get(name) is not None:
+                data[name] = f[name]
         return {k: v for k, v in data.items() if v is not None}
 
 
-@dataclass
+@dataclass(slots=True)
 class Inbound:
     payload: dict
     received_at: datetime
@@ -319,38 +363,41 @@ class Backend(ProviderBackend):
         now = self.network.clock.now()
         send_at = request.pop("send_at", None)
         start = max(send_at or now, now)
-        expire_at = request.pop("expire_at", None) or start + timedelta(days=3)
-        if expire_at <= start or expire_at > start + timedelta(days=3):
+        expire_at = request.pop("expire_at", None) or start + VALIDITY
+        if expire_at <= start or expire_at > start + VALIDITY:
             raise constraint("The value of parameter 'expire_at' is invalid; it must be after "
                              "send_at and at most 3 days after it")
         batch = Batch(batch_id or new_ulid(), account.id, request, created_at or now, now,
                       expire_at, send_at)
-        self._add_recipients(batch, request["to"])
+        self._add_recipients(batch, request)
         batch.dispatch_event = self.network.clock.call_at(
             start, lambda: self._dispatch(batch), f"sinch dispatch {batch.id}",
             (self.name, account.id))
         return batch
 
-    def _add_recipients(self, batch: Batch, to: list[str]) -> None:
-        request = batch.request
+    def _add_recipients(self, batch: Batch, request: dict) -> None:
         account = self.network.accounts.get(self.name, batch.account)
-        sender = request.get("from") or (account.options.get("default_originator")
-                                         if account else None) or ""
-        for number in dict.fromkeys(msisdn(t) for t in to):
+        sender = batch.sender or (account.options.get("default_originator")
+                                  if account else None) or ""
+        # each number once, and the parsed string itself when it already is E.164
+        numbers = [t if (e164 := msisdn(t)) == t else e164 for t in request["to"]]
+        recipients = []
+        maximum = request.get("max_number_of_message_parts")
+        for number in dict.fromkeys(numbers):
             text = self.personalise(request, number)
-            shown = text if text is not None else request["body"]
+            shown = text if text is not None else batch.body
             # a binary message (<= 140 bytes with its UDH, checked by validate) is one part
-            parts = (segment(shown) if request["type"] == "mt_text"
+            parts = (segment(shown) if batch.type == "mt_text"
                      else SegmentedText("BINARY", len(base64.b64decode(shown)), (shown,)))
             message = self.record_mt(batch.account, sender, number, shown, batch.id,
                                      batch.id, parts=parts)
-            recipient = Recipient(number, shown, parts, message, at=batch.created_at)
+            recipient = Recipient(message, at=batch.created_at)
             if text is None:
                 self._abort(recipient, 405)
-            elif (request.get("max_number_of_message_parts") is not None
-                  and parts.segment_count > request["max_number_of_message_parts"]):
+            elif maximum is not None and parts.segment_count > maximum:
                 self._abort(recipient, 411)
-            batch.recipients.append(recipient)
+            recipients.append(recipient)
+        batch.set_recipients(numbers, recipients)
 
     def _abort(self, recipient: Recipient, code: int) -> None:
         recipient.status, recipient.code, recipient.at = "Aborted", code, self.network.clock.now()
@@ -369,8 +416,8 @@ class Backend(ProviderBackend):
         reference = query.get("client_reference")
         found = [b for b in reversed(self._batches.get(account.id, {}).values())
                  if start <= b.created_at <= end
-                 and (not senders or any(same_number(b.request.get("from", ""), s) for s in senders))
-                 and (reference is None or b.request.get("client_reference") == reference)]
+                 and (not senders or any(same_number(b.sender or "", s) for s in senders))
+                 and (reference is None or b.fields.get("client_reference") == reference)]
         items = found[page * page_size:(page + 1) * page_size]
         return {"count": len(found), "page": page, "page_size": len(items),
                 "batches": [b.to_dict() for b in items]}
@@ -386,8 +433,8 @@ class Backend(ProviderBackend):
             for i, number in enumerate(body.get(name, [])):
                 if not isinstance(number, str):
                     raise invalid_format(f"{name}[{i}]", number, "is not a valid MSISDN or group ID.")
-        merged = {**batch.request, **{k: v for k, v in body.items() if k not in ("to_add", "to_remove")}}
-        merged["to"] = [t for t in batch.request["to"] if not any(
+        merged = {**batch.request(), **{k: v for k, v in body.items() if k not in ("to_add", "to_remove")}}
+        merged["to"] = [t for t in batch.numbers() if not any(
             same_number(t, r) for r in body.get("to_remove") or [])] + list(body.get("to_add") or [])
         if batch.send_at is not None and "send_at" not in body:
             merged["send_at"] = iso_millis(batch.send_at)
@@ -404,9 +451,7 @@ class Backend(ProviderBackend):
         """Replace a batch not yet dispatched by a new one under the same id."""
         fresh = self._build(account, body, batch.id, batch.created_at)
         batch.dispatch_event.cancel()
-        dropped = {id(r.message) for r in batch.recipients}
-        self.network.journal.messages = [m for m in self.network.journal.messages
-                                         if id(m) not in dropped]
+        self.network.journal.remove_messages([r.message for r in batch.recipients])
         self._batches[account.id][batch.id] = fresh
         return fresh
 
@@ -491,7 +536,7 @@ class Backend(ProviderBackend):
 
     async def _emit_dlr(self, batch: Batch, payload: dict) -> Callback:
         account = self.network.accounts.get(self.name, batch.account)
-        url = batch.request.get("callback_url") or (account and account.dlr_callback_url)
+        url = batch.fields.get("callback_url") or (account and account.dlr_callback_url)
         return await self.emit(batch.account, "dlr", url, payload, self._signer(account))
 
     def _signer(self, account: Account | None):
@@ -514,18 +559,18 @@ class Backend(ProviderBackend):
                   "at": iso_millis(recipient.at or batch.created_at)}
         if recipient.operator_status_at is not None:
             report["operator_status_at"] = iso_millis(recipient.operator_status_at)
-        if batch.request.get("client_reference") is not None:
-            report["client_reference"] = batch.request["client_reference"]
-        if batch.request.get("max_number_of_message_parts") is not None:
-            report["number_of_message_parts"] = recipient.parts.segment_count
+        if batch.fields.get("client_reference") is not None:
+            report["client_reference"] = batch.fields["client_reference"]
+        if batch.fields.get("max_number_of_message_parts") is not None:
+            report["number_of_message_parts"] = recipient.message.segment_count
         options = account.options if (account := self.network.accounts.get(
             self.name, batch.account)) else {}
-        if batch.request.get("from") is None and options.get("default_originator"):
+        if batch.sender is None and options.get("default_originator"):
             report["applied_originator"] = options["default_originator"]
         if options.get("report_operator") is True and operator_of(recipient.msisdn):
             report["operator"] = operator_of(recipient.msisdn)
-        if options.get("smart_encoding") is True and batch.request["type"] == "mt_text":
-            report["encoding"] = "GSM" if recipient.parts.encoding == GSM else "UNICODE"
+        if options.get("smart_encoding") is True and batch.type == "mt_text":
+            report["encoding"] = "GSM" if recipient.message.encoding == GSM else "UNICODE"
         return report
 
     def batch_report(self, batch: Batch, kind: str, statuses: set[str] | None = None,
@@ -539,8 +584,8 @@ class Backend(ProviderBackend):
                   "statuses": [{"code": code, "status": status, "count": len(msisdns),
                                 **({"recipients": msisdns} if kind == "full" else {})}
                                for (code, status), msisdns in groups.items()]}
-        if batch.request.get("client_reference") is not None:
-            report["client_reference"] = batch.request["client_reference"]
+        if batch.fields.get("client_reference") is not None:
+            report["client_reference"] = batch.fields["client_reference"]
         return report
 
     def get_batch_report(self, account: Account, batch_id: str, query: dict) -> dict:
@@ -565,7 +610,7 @@ class Backend(ProviderBackend):
         reports = [self.recipient_report(b, r)
                    for b in reversed(self._batches.get(account.id, {}).values())
                    if start <= b.created_at <= end
-                   and (reference is None or b.request.get("client_reference") == reference)
+                   and (reference is None or b.fields.get("client_reference") == reference)
                    for r in b.recipients
                    if (statuses is None or r.status.lower() in statuses)
                    and (codes is None or r.code in codes)]
@@ -650,9 +695,9 @@ class Backend(ProviderBackend):
 
     def _last_reference(self, account: Account, phone: str) -> str | None:
         for batch in reversed(self._batches.get(account.id, {}).values()):
-            if batch.request.get("client_reference") is not None and any(
+            if batch.fields.get("client_reference") is not None and any(
                     same_number(r.msisdn, phone) for r in batch.recipients):
-                return batch.request["client_reference"]
+                return batch.fields["client_reference"]
         return None
 
     def list_inbounds(self, account: Account, query: dict) -> dict:
