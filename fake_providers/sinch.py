@@ -98,12 +98,12 @@ def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
 
 
-@dataclass(slots=True)
-class Recipient:
-    """A recipient's delivery-report state; its number, text and parts are its journal
-    message's (a million sends keep a million of these: no copies)."""
-    message: Message
-    status: str = "Queued"
+@dataclass(slots=True, eq=False)
+class Recipient(Message):
+    """One recipient of a batch: its journal message (number, text, parts, journal status)
+    with Sinch's delivery-report state, `report_status` and `code` (a million sends keep a
+    million of these: one object each)."""
+    report_status: str = "Queued"
     code: int = 400
     at: datetime | None = None
     operator_status_at: datetime | None = None
@@ -111,11 +111,11 @@ class Recipient:
 
     @property
     def msisdn(self) -> str:  # E.164
-        return self.message.recipient
+        return self.recipient
 
     @property
     def final(self) -> bool:
-        return self.status in FINAL
+        return self.report_status in FINAL
 
 
 CORE_FIELDS = frozenset(("to", "from", "body", "type", "delivery_report"))
@@ -389,9 +389,14 @@ class Backend(ProviderBackend):
             # a binary message (<= 140 bytes with its UDH, checked by validate) is one part
             parts = (segment(shown) if batch.type == "mt_text"
                      else SegmentedText("BINARY", len(base64.b64decode(shown)), (shown,)))
-            message = self.record_mt(batch.account, sender, number, shown, batch.id,
-                                     batch.id, parts=parts)
-            recipient = Recipient(message, at=batch.created_at)
+            now = self.network.clock.now()
+            recipient = Recipient(
+                id=new_ulid(), provider=self.name, account=batch.account, direction="mt",
+                sender=sender, recipient=number, body=shown, encoding=parts.encoding,
+                segment_count=parts.segment_count, status="Queued", created_at=now,
+                status_at=now, provider_message_id=batch.id, batch_id=batch.id,
+                at=batch.created_at)
+            self.network.journal.add_message(recipient)  # as record_mt, as a Recipient
             if text is None:
                 self._abort(recipient, 405)
             elif maximum is not None and parts.segment_count > maximum:
@@ -400,8 +405,9 @@ class Backend(ProviderBackend):
         batch.set_recipients(numbers, recipients)
 
     def _abort(self, recipient: Recipient, code: int) -> None:
-        recipient.status, recipient.code, recipient.at = "Aborted", code, self.network.clock.now()
-        self.set_status(recipient.message, "Aborted")
+        recipient.report_status, recipient.code = "Aborted", code
+        recipient.at = self.network.clock.now()
+        self.set_status(recipient, "Aborted")
 
     def find(self, account: Account, batch_id: str) -> Batch:
         batch = self._batches.get(account.id, {}).get(batch_id)
@@ -451,7 +457,7 @@ class Backend(ProviderBackend):
         """Replace a batch not yet dispatched by a new one under the same id."""
         fresh = self._build(account, body, batch.id, batch.created_at)
         batch.dispatch_event.cancel()
-        self.network.journal.remove_messages([r.message for r in batch.recipients])
+        self.network.journal.remove_messages(list(batch.recipients))
         self._batches[account.id][batch.id] = fresh
         return fresh
 
@@ -464,7 +470,7 @@ class Backend(ProviderBackend):
         batch = self.find(account, batch_id)
         if not batch.canceled:
             batch.canceled, batch.modified_at = True, self.network.clock.now()
-            cancelled = [r for r in batch.recipients if r.status == "Queued"]
+            cancelled = [r for r in batch.recipients if r.report_status == "Queued"]
             for recipient in cancelled:
                 self._abort(recipient, 407)
             self.network.clock.call_at(self.network.clock.now(),
@@ -502,23 +508,23 @@ class Backend(ProviderBackend):
         account = self.network.accounts.get(self.name, batch.account)
         reported = account is None or account.options.get("dispatched_reports", True) is not False
         for recipient in batch.recipients:
-            if recipient.status != "Queued":
+            if recipient.report_status != "Queued":
                 continue
-            self.set_status(recipient.message, "Dispatched")
+            self.set_status(recipient, "Dispatched")
             if reported and self.network.handsets.outcome_for(recipient.msisdn).dispatched:
-                recipient.status, recipient.code, recipient.at = "Dispatched", 401, now
+                recipient.report_status, recipient.code, recipient.at = "Dispatched", 401, now
             else:  # the operator never acknowledged the dispatch: Queued until the final status
                 recipient.skip_dispatched = True
-            self.schedule_outcome(recipient.message,
-                                  lambda message, outcome, r=recipient: self._arrive(batch, r, outcome))
+            self.schedule_outcome(recipient,
+                                  lambda message, outcome: self._arrive(batch, message, outcome))
         await self._report_all(batch, [r for r in batch.recipients if not r.skip_dispatched])
 
     async def _arrive(self, batch: Batch, recipient: Recipient, outcome: Outcome) -> None:
         now = self.network.clock.now()
         if now > batch.expire_at:  # the handset answered too late: the message expired
             outcome = Outcome("expired")
-            self.set_status(recipient.message, "Expired")
-        recipient.status, recipient.code = OUTCOME_REPORT[outcome.outcome]
+            self.set_status(recipient, "Expired")
+        recipient.report_status, recipient.code = OUTCOME_REPORT[outcome.outcome]
         recipient.at = recipient.operator_status_at = now
         await self._report_all(batch, [recipient])
 
@@ -555,14 +561,14 @@ class Backend(ProviderBackend):
     # -- delivery reports -----------------------------------------------------------------------
     def recipient_report(self, batch: Batch, recipient: Recipient) -> dict:
         report = {"type": "recipient_delivery_report_sms", "batch_id": batch.id,
-                  "recipient": recipient.msisdn, "code": recipient.code, "status": recipient.status,
+                  "recipient": recipient.msisdn, "code": recipient.code, "status": recipient.report_status,
                   "at": iso_millis(recipient.at or batch.created_at)}
         if recipient.operator_status_at is not None:
             report["operator_status_at"] = iso_millis(recipient.operator_status_at)
         if batch.fields.get("client_reference") is not None:
             report["client_reference"] = batch.fields["client_reference"]
         if batch.fields.get("max_number_of_message_parts") is not None:
-            report["number_of_message_parts"] = recipient.message.segment_count
+            report["number_of_message_parts"] = recipient.segment_count
         options = account.options if (account := self.network.accounts.get(
             self.name, batch.account)) else {}
         if batch.sender is None and options.get("default_originator"):
@@ -570,15 +576,15 @@ class Backend(ProviderBackend):
         if options.get("report_operator") is True and operator_of(recipient.msisdn):
             report["operator"] = operator_of(recipient.msisdn)
         if options.get("smart_encoding") is True and batch.type == "mt_text":
-            report["encoding"] = "GSM" if recipient.message.encoding == GSM else "UNICODE"
+            report["encoding"] = "GSM" if recipient.encoding == GSM else "UNICODE"
         return report
 
     def batch_report(self, batch: Batch, kind: str, statuses: set[str] | None = None,
                      codes: set[int] | None = None) -> dict:
         groups: dict[tuple[int, str], list[str]] = {}
         for r in batch.recipients:
-            if (statuses is None or r.status.lower() in statuses) and (codes is None or r.code in codes):
-                groups.setdefault((r.code, r.status), []).append(r.msisdn)
+            if (statuses is None or r.report_status.lower() in statuses) and (codes is None or r.code in codes):
+                groups.setdefault((r.code, r.report_status), []).append(r.msisdn)
         report = {"type": "delivery_report_sms", "batch_id": batch.id,
                   "total_message_count": len(batch.recipients),
                   "statuses": [{"code": code, "status": status, "count": len(msisdns),
@@ -612,7 +618,7 @@ class Backend(ProviderBackend):
                    if start <= b.created_at <= end
                    and (reference is None or b.fields.get("client_reference") == reference)
                    for r in b.recipients
-                   if (statuses is None or r.status.lower() in statuses)
+                   if (statuses is None or r.report_status.lower() in statuses)
                    and (codes is None or r.code in codes)]
         items = reports[page * page_size:(page + 1) * page_size]
         return {"count": len(reports), "page": page, "page_size": len(items),
