@@ -1,5 +1,7 @@
 """The journal at scale: numbered records paged by cursor from indexes, a bounded scan per
 page, compressed entries that read back as written, holes left by resets, and retention."""
+import marshal
+import zlib
 from datetime import datetime, timezone
 
 import pytest
@@ -7,8 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from harness.cli import _parser
 
-from fake_providers.journal import (BLOCK, Journal, Ledger, Message, MessageFilter, RawBody,
-                                    recipient_bucket)
+from fake_providers.journal import (BLOCK, Journal, JournalEntries, Ledger, Message, MessageFilter,
+                                    RawBody, recipient_bucket)
 
 T0 = datetime(2026, 1, 5, 10, tzinfo=timezone.utc)
 
@@ -204,3 +206,29 @@ async def test_retention_forgets_the_evicted_instasent_sms(virtual, network):
     assert (await virtual.get(f"/sms/{ids[4]}", headers=auth)).status_code == 200
     listed = (await virtual.get("/sms", headers=auth)).json()["entities"]
     assert [e["id"] for e in listed] == ids[:2:-1]
+
+
+def test_compression_work_is_spread_over_the_entries(monkeypatch):
+    """No entry pays for compressing a whole block: each store feeds the compressor that one
+    entry, and closing a block only flushes what is left (issue 11: p99 at 1,000 sends/s)."""
+    fed: list[int] = []
+
+    class Spy:
+        def __init__(self) -> None:
+            self.inner = zlib.compressobj(1)
+
+        def compress(self, data: bytes) -> bytes:
+            fed.append(len(data))
+            return self.inner.compress(data)
+
+        def flush(self) -> bytes:
+            fed.append(0)
+            return self.inner.flush()
+
+    monkeypatch.setattr(JournalEntries, "compressor", staticmethod(Spy))
+    journal = Journal()
+    for n in range(3 * BLOCK):
+        journal.record("sinch", "SP1", "mt_request", T0, n=n, body=RawBody(b"x" * 100, None))
+    one_entry = len(marshal.dumps(journal._entries._load(0)))
+    assert len(fed) == 3 * BLOCK + 3 and max(fed) <= one_entry + 64
+    assert [e["n"] for e in journal.query()] == list(range(3 * BLOCK))  # and they read back
