@@ -133,8 +133,9 @@ def recipient_bucket(number: str) -> tuple[str, int]:
 
 
 class Ledger:
-    """Records numbered 1, 2, ... in arrival order, with indexes (key -> ascending numbers,
-    4-byte: a journal holds far fewer than 2**31 records).
+    """Records numbered 1, 2, ... in arrival order, with indexes (key -> ascending numbers: a
+    range while they are consecutive, as they are for most keys when one account sends, then
+    an array of 4-byte numbers, as a journal holds far fewer than 2**31 records).
 
     A removed record leaves a hole; the holes at the front are trimmed away (and the indexes
     with them) once they are half the store, so eviction costs O(1) amortised. Index numbers
@@ -151,7 +152,7 @@ class Ledger:
         self._next = self._base
         self._head = 0  # positions before it are all removed
         self._live = 0
-        self._index: dict[Hashable, Any] = {}  # key -> number (one) or array of numbers
+        self._index: dict[Hashable, Any] = {}  # key -> range or array of numbers
 
     def __len__(self) -> int:
         return self._live
@@ -190,11 +191,14 @@ class Ledger:
         for key in keys:
             found = index.get(key)
             if found is None:
-                index[key] = number
-            elif type(found) is int:
-                index[key] = array("i", (found, number))
-            else:
+                index[key] = range(number, number + 1)
+            elif type(found) is not range:
                 found.append(number)
+            elif found.stop == number:
+                index[key] = range(found.start, number + 1)
+            else:
+                index[key] = array("i", found)
+                index[key].append(number)
         if self.max_records is not None and self._live > self.max_records:
             self._evict(self._live - self.max_records)
         return number
@@ -218,15 +222,13 @@ class Ledger:
         """The numbers of one index (every number when `key` is None), ascending."""
         if key is None:
             return range(self._base + self._head, self._next)
-        found = self._index.get(key)
-        return () if found is None else (found,) if type(found) is int else found
+        return self._index.get(key, ())
 
     def __iter__(self) -> Iterator[Any]:
         return (r for r in map(self.get, self.numbers()) if r is not None)
 
     def index_size(self, key: Hashable) -> int:
-        found = self._index.get(key)
-        return 0 if found is None else 1 if type(found) is int else len(found)
+        return len(self._index.get(key, ()))
 
     def page(self, after: int, limit: int, key: Hashable | None = None,
              match: Callable[[Any], bool] | None = None,
@@ -238,8 +240,7 @@ class Ledger:
             numbers: Any = range(max(after + 1, self._base + self._head), self._next)
             remaining = len(numbers)
         else:
-            found = self._index.get(key)
-            found = () if found is None else (found,) if type(found) is int else found
+            found = self._index.get(key, ())
             start = bisect_right(found, after)  # then by position: islice would walk to start
             numbers, remaining = map(found.__getitem__, range(start, len(found))), len(found) - start
         records, examined = [], 0
@@ -279,13 +280,12 @@ class Ledger:
         self._head -= gone
         base = self._base
         for key, found in list(self._index.items()):
-            if type(found) is int:
-                if found < base:
-                    del self._index[key]
+            if type(found) is range:
+                found = self._index[key] = range(max(found.start, base), found.stop)
             else:
                 del found[:bisect_left(found, base)]
-                if not found:
-                    del self._index[key]
+            if not found:
+                del self._index[key]
 
 
 class JournalEntries(Ledger):

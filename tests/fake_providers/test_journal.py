@@ -232,3 +232,16 @@ def test_compression_work_is_spread_over_the_entries(monkeypatch):
     one_entry = len(marshal.dumps(journal._entries._load(0)))
     assert len(fed) == 3 * BLOCK + 3 and max(fed) <= one_entry + 64
     assert [e["n"] for e in journal.query()] == list(range(3 * BLOCK))  # and they read back
+
+
+def test_an_index_of_consecutive_numbers_is_a_range_until_a_gap():
+    ledger = Ledger(max_records=6)
+    for n in range(5):
+        ledger.add(n, (("all",), ("even",) if n % 2 == 0 else ("odd",)))
+    assert ledger._index[("all",)] == range(1, 6)  # no 4 bytes per record
+    assert list(ledger.numbers(("even",))) == [1, 3, 5] and ledger.index_size(("odd",)) == 2
+    assert ledger.page(1, 2, ("even",)) == ([2, 4], None)
+    for n in range(5, 9000):  # eviction trims ranges and arrays alike
+        ledger.add(n, (("all",),))
+    assert type(ledger._index[("all",)]) is range and ledger._index[("all",)].stop == 9001
+    assert ("even",) not in ledger._index and ledger.page(0, 3, ("all",)) == ([8994, 8995, 8996], 8997)
