@@ -389,7 +389,7 @@ class Backend(ProviderBackend):
             # a binary message (<= 140 bytes with its UDH, checked by validate) is one part
             parts = (segment(shown) if batch.type == "mt_text"
                      else SegmentedText("BINARY", len(base64.b64decode(shown)), (shown,)))
-            now = self.network.clock.now()
+            now = batch.modified_at  # the build time: one datetime for a batch and its messages
             recipient = Recipient(
                 id=new_ulid(), provider=self.name, account=batch.account, direction="mt",
                 sender=sender, recipient=number, body=shown, encoding=parts.encoding,
@@ -520,7 +520,7 @@ class Backend(ProviderBackend):
         await self._report_all(batch, [r for r in batch.recipients if not r.skip_dispatched])
 
     async def _arrive(self, batch: Batch, recipient: Recipient, outcome: Outcome) -> None:
-        now = self.network.clock.now()
+        now = recipient.status_at  # just set to the arrival time: one datetime kept, not three
         if now > batch.expire_at:  # the handset answered too late: the message expired
             outcome = Outcome("expired")
             self.set_status(recipient, "Expired")
