@@ -2,13 +2,18 @@
 callback retries). Real time by default; virtual on request, and then time only moves through
 `advance()`, which runs every event that comes due, in time order, before it returns (including
 events scheduled while it runs, such as retries). A real clock may run at an offset from the wall
-clock (`start_real_at`), to share the time of a platform started at another moment."""
+clock (`start_real_at`), to share the time of a platform started at another moment.
+
+Firing many events (an advance over a million pending deliveries, or a real clock catching up)
+gives the event loop a turn every `SLICE` seconds, so requests are never held up for longer;
+one served meanwhile during an advance sees the time of the events being fired."""
 from __future__ import annotations
 
 import asyncio
 import heapq
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable
@@ -16,6 +21,7 @@ from typing import Awaitable, Callable
 log = logging.getLogger("fake_providers.clock")
 
 Action = Callable[[], Awaitable[None]]
+SLICE = 0.002  # seconds of firing events before the event loop gets a turn
 
 
 def utcnow() -> datetime:
@@ -103,7 +109,7 @@ class Clock:
             if self._virtual_now is None:
                 self._virtual_now = self.now()
             target = self._virtual_now + timedelta(seconds=seconds)
-            fired = 0
+            fired, turn = 0, time.perf_counter() + SLICE
             while self._queue and self._queue[0][0] <= target:
                 event = heapq.heappop(self._queue)[2]
                 if event.cancelled:
@@ -111,19 +117,29 @@ class Clock:
                 self._virtual_now = max(self._virtual_now, event.due)
                 await self._fire(event)
                 fired += 1
+                if time.perf_counter() >= turn:
+                    turn = await self._give_a_turn()
             self._virtual_now = target
             return fired
 
     async def run_due(self) -> int:
         """Fire the events already due at `now()`."""
-        fired = 0
+        fired, turn = 0, time.perf_counter() + SLICE
         async with self._guard():
             while self._queue and self._queue[0][0] <= self.now():
                 event = heapq.heappop(self._queue)[2]
                 if not event.cancelled:
                     await self._fire(event)
                     fired += 1
+                    if time.perf_counter() >= turn:
+                        turn = await self._give_a_turn()
         return fired
+
+    @staticmethod
+    async def _give_a_turn() -> float:
+        """Let the event loop serve what waits (requests, I/O); the end of the next slice."""
+        await asyncio.sleep(0)
+        return time.perf_counter() + SLICE
 
     async def run_forever(self) -> None:
         """Background task for real time: sleep until the next event is due, fire it."""

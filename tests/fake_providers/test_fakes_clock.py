@@ -102,3 +102,35 @@ async def test_in_real_time_the_background_task_fires_due_events():
         await asyncio.wait_for(fired.wait(), timeout=5)
     finally:
         ticker.cancel()
+
+
+async def test_firing_many_events_gives_the_event_loop_turns(monkeypatch):
+    """An advance over many due events (deliveries of a big run) lets requests be served in
+    between, every SLICE seconds of firing (0 here: after every event)."""
+    import asyncio
+
+    from fake_providers import clock as clock_module
+
+    monkeypatch.setattr(clock_module, "SLICE", 0.0)
+    clock = Clock()
+    clock.set_mode("virtual", T0)
+    order = []
+
+    def event(n):
+        async def action():
+            order.append(("event", n))
+        return action
+
+    for n in range(3):
+        clock.call_later(n + 1, event(n), f"e{n}")
+
+    async def request():  # a request waiting for the loop while the advance runs
+        for n in range(3):
+            order.append(("request", n))
+            await asyncio.sleep(0)
+
+    served = asyncio.get_running_loop().create_task(request())
+    assert await clock.advance(10) == 3
+    await served
+    assert order.index(("request", 1)) < order.index(("event", 2))  # served in between
+    assert [item for item in order if item[0] == "event"] == [("event", n) for n in range(3)]
