@@ -60,6 +60,7 @@ from .ids import new_ulid
 from .journal import Message
 from .phones import same_number, to_e164
 from .provider import JSONResponse, ProviderBackend
+from .table import ChunkedTable
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
@@ -159,7 +160,7 @@ class Backend(ProviderBackend):
 
     def __init__(self, network) -> None:
         super().__init__(network)
-        self._sent: dict[str, dict[str, SentMessage]] = {}  # account -> journal message id -> sent
+        self._sent: dict[str, ChunkedTable] = {}  # account -> journal message id -> SentMessage
 
     # -- authentication ---------------------------------------------------------------------
     @staticmethod
@@ -304,7 +305,7 @@ class Backend(ProviderBackend):
         message = self.record_mt(account.id, msg["from"], recipient, text, reference)
         groupings = tuple(msg.get(name) or "" for name in GROUPINGS)
         sent = SentMessage(account.id, recipient, reference, groupings, message)
-        self._sent.setdefault(account.id, {})[message.id] = sent
+        self._sent.setdefault(account.id, ChunkedTable()).add(message.id, sent)
         self.network.clock.call_later(0, lambda: self._dispatch(sent), f"cm dispatch {message.id}",
                                       (self.name, account.id))
 
@@ -331,7 +332,7 @@ class Backend(ProviderBackend):
     # -- incoming messages ------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
                       body: str, details: dict | None = None) -> tuple[Message, Callback]:
-        last = next((s for s in reversed(self._sent.get(account.id, {}).values())
+        last = next((s for s in self._sent.get(account.id, ChunkedTable()).newest_first()
                      if same_number(s.recipient, sender)), None)
         phone = to_e164(sender) or sender
         groupings = list(last.groupings) if last else ["", "", ""]
@@ -374,7 +375,7 @@ class Backend(ProviderBackend):
     def forget(self, messages: list[Message]) -> None:
         for message in messages:
             if message.provider == self.name and message.direction == "mt":
-                self._sent.get(message.account, {}).pop(message.id, None)
+                self._sent.get(message.account, ChunkedTable()).pop(message.id, None)
 
     def demo_account(self) -> tuple[str, dict]:
         return "00000000-0000-0000-0000-000000000000", {

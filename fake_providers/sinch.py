@@ -48,6 +48,7 @@ from .journal import Message
 from .phones import digits_of, same_number, to_e164
 from .provider import JSONResponse, ProviderBackend
 from .sinch_groups import Groups, group_routes
+from .table import ChunkedTable
 
 DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
 BATCH_TYPES = ("mt_text", "mt_binary")
@@ -121,6 +122,7 @@ class Recipient(Message):
 CORE_FIELDS = frozenset(("to", "from", "body", "type", "delivery_report"))
 NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 VALIDITY = timedelta(days=3)  # the longest expiry Sinch allows, and the default
+NO_BATCHES = ChunkedTable()  # of an account that sent none (never written to)
 
 
 class Batch:
@@ -209,7 +211,7 @@ class Backend(ProviderBackend):
     def __init__(self, network) -> None:
         super().__init__(network)
         self.groups = Groups(network.clock)
-        self._batches: dict[str, dict[str, Batch]] = {}
+        self._batches: dict[str, ChunkedTable] = {}  # account -> batch id -> Batch
         self._inbounds: dict[str, dict[str, Inbound]] = {}
         self._tokens: dict[str, tuple[str, datetime]] = {}  # access token -> (account, expiry)
 
@@ -353,7 +355,7 @@ class Backend(ProviderBackend):
 
     def send(self, account: Account, body: Any) -> Batch:
         batch = self._build(account, body)
-        self._batches.setdefault(account.id, {})[batch.id] = batch
+        self._batches.setdefault(account.id, ChunkedTable()).add(batch.id, batch)  # a new id
         return batch
 
     def _build(self, account: Account, body: Any, batch_id: str | None = None,
@@ -410,7 +412,7 @@ class Backend(ProviderBackend):
         self.set_status(recipient, "Aborted")
 
     def find(self, account: Account, batch_id: str) -> Batch:
-        batch = self._batches.get(account.id, {}).get(batch_id)
+        batch = self._batches.get(account.id, NO_BATCHES).get(batch_id)
         if batch is None:
             raise SinchError(404, "not_found", f"Batch '{batch_id}' was not found")
         return batch
@@ -420,7 +422,7 @@ class Backend(ProviderBackend):
         start, end = self._window(query)
         senders = [s for s in (query.get("from") or "").split(",") if s]
         reference = query.get("client_reference")
-        found = [b for b in reversed(self._batches.get(account.id, {}).values())
+        found = [b for b in self._batches.get(account.id, NO_BATCHES).newest_first()
                  if start <= b.created_at <= end
                  and (not senders or any(same_number(b.sender or "", s) for s in senders))
                  and (reference is None or b.fields.get("client_reference") == reference)]
@@ -614,7 +616,7 @@ class Backend(ProviderBackend):
         statuses, codes = self._status_filter(query), self._code_filter(query)
         reference = query.get("client_reference")
         reports = [self.recipient_report(b, r)
-                   for b in reversed(self._batches.get(account.id, {}).values())
+                   for b in self._batches.get(account.id, NO_BATCHES).newest_first()
                    if start <= b.created_at <= end
                    and (reference is None or b.fields.get("client_reference") == reference)
                    for r in b.recipients
@@ -700,7 +702,7 @@ class Backend(ProviderBackend):
         return message, callback
 
     def _last_reference(self, account: Account, phone: str) -> str | None:
-        for batch in reversed(self._batches.get(account.id, {}).values()):
+        for batch in self._batches.get(account.id, NO_BATCHES).newest_first():
             if batch.fields.get("client_reference") is not None and any(
                     same_number(r.msisdn, phone) for r in batch.recipients):
                 return batch.fields["client_reference"]
@@ -763,7 +765,7 @@ class Backend(ProviderBackend):
             if message.provider != self.name:
                 continue
             if message.direction == "mt":
-                self._batches.get(message.account, {}).pop(message.batch_id, None)
+                self._batches.get(message.account, NO_BATCHES).pop(message.batch_id, None)
             else:
                 self._inbounds.get(message.account, {}).pop(message.id, None)
 

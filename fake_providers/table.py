@@ -1,0 +1,64 @@
+"""An id -> record table for the providers' per-message state (a Sinch account's batches) that
+holds a million records without stalling: kept in creation order, in chunks of `CHUNK`. One
+dictionary of them all rehashes every entry as it grows (about 25 ms at 700,000 ids, 45 ms at
+1.4 million: every request waits); a chunk never grows past CHUNK, so no insertion does."""
+from __future__ import annotations
+
+from typing import Any, Hashable, Iterator
+
+CHUNK = 32_768  # a chunk's rehash is well under a millisecond
+
+
+class ChunkedTable:
+    __slots__ = ("_chunks",)
+
+    def __init__(self) -> None:
+        self._chunks: list[dict[Hashable, Any]] = [{}]
+
+    def __len__(self) -> int:
+        return sum(map(len, self._chunks))
+
+    def __contains__(self, key: Hashable) -> bool:
+        return self._chunk_of(key) is not None
+
+    def __setitem__(self, key: Hashable, record: Any) -> None:
+        """Replace the record under `key` in its place, or add it after all the others."""
+        chunk = self._chunk_of(key)
+        if chunk is None:
+            self.add(key, record)
+        else:
+            chunk[key] = record
+
+    def add(self, key: Hashable, record: Any) -> None:
+        """Add a record under a key not in the table (a fresh id: no search), after the others."""
+        chunk = self._chunks[-1]
+        if len(chunk) >= CHUNK:
+            chunk = {}
+            self._chunks.append(chunk)
+        chunk[key] = record
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        chunk = self._chunk_of(key)
+        return default if chunk is None else chunk[key]
+
+    def pop(self, key: Hashable, default: Any = None) -> Any:
+        for index, chunk in enumerate(self._chunks):
+            if key in chunk:
+                record = chunk.pop(key)
+                if not chunk and len(self._chunks) > 1:  # an emptied chunk's memory goes
+                    del self._chunks[index]
+                return record
+        return default
+
+    def values(self) -> Iterator[Any]:
+        """Oldest first."""
+        return (record for chunk in self._chunks for record in chunk.values())
+
+    def newest_first(self) -> Iterator[Any]:
+        return (record for chunk in reversed(self._chunks) for record in reversed(chunk.values()))
+
+    def _chunk_of(self, key: Hashable) -> dict | None:
+        for chunk in reversed(self._chunks):  # the newest are asked for most
+            if key in chunk:
+                return chunk
+        return None
