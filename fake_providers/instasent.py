@@ -60,6 +60,7 @@ from .encoding import SegmentedText, gsm_septets, segment
 from .journal import Message
 from .phones import to_e164
 from .provider import JSONResponse, ProviderBackend
+from .table import ChunkedTable
 
 INSTASENT_RETRY = RetryPolicy(first_delay=30, max_retries=8, retry_statuses=lambda status: True,
                               timeout=5.0)
@@ -140,7 +141,8 @@ class Backend(ProviderBackend):
 
     def __init__(self, network) -> None:
         super().__init__(network)
-        self._sms: dict[str, dict[str, Sms]] = {}
+        self._sms: dict[str, ChunkedTable] = {}  # account -> SMS id -> Sms
+        self._used_client_ids: dict[str, set[str]] = {}  # kept, not collected from every SMS per send
         self._windows: dict[tuple[str, str], tuple[int, int]] = {}  # (token, endpoint) -> (window, used)
 
     # -- rate limit -------------------------------------------------------------------------
@@ -229,17 +231,20 @@ class Backend(ProviderBackend):
             if fields["client_id"] is not None:
                 client_ids.add(fields["client_id"])
             entities.append(self._accept(account, fields).entity())
+        client_ids.discard("")  # an empty clientId counts as used within its request only
         return {"entities": entities, "errors": errors}
 
     def _client_ids(self, account: Account) -> set[str]:
-        return {s.client_id for s in self._sms.get(account.id, {}).values() if s.client_id}
+        return self._used_client_ids.setdefault(account.id, set())
 
     def _accept(self, account: Account, fields: dict) -> Sms:
         sms_id = secrets.token_hex(12)
         message = self.record_mt(account.id, fields["from"], fields["to"], fields["text"], sms_id)
         sms = Sms(sms_id, fields["client_id"], fields["from"], fields["to"], fields["text"],
                   segment(fields["text"]), message)
-        self._sms.setdefault(account.id, {})[sms_id] = sms
+        self._sms.setdefault(account.id, ChunkedTable()).add(sms_id, sms)
+        if sms.client_id:
+            self._client_ids(account).add(sms.client_id)
         self.network.clock.call_later(0, lambda: self._dispatch(account.id, sms),
                                       f"instasent dispatch {sms_id}", (self.name, account.id))
         return sms
@@ -252,7 +257,7 @@ class Backend(ProviderBackend):
 
     def list_sms(self, account: Account, query: str) -> dict:
         page, per_page = self.paging(query)
-        found = list(reversed(self._sms.get(account.id, {}).values()))
+        found = list(self._sms.get(account.id, ChunkedTable()).newest_first())
         start = (page - 1) * per_page
         return {"entities": [s.entity() for s in found[start:start + per_page]]}
 
@@ -312,15 +317,19 @@ class Backend(ProviderBackend):
     def reset(self, account: str | None = None) -> None:
         if account is None:
             self._sms.clear()
+            self._used_client_ids.clear()
             self._windows.clear()
         else:
             self._sms.pop(account, None)
+            self._used_client_ids.pop(account, None)
             self._windows = {k: v for k, v in self._windows.items() if k[0] != account}
 
     def forget(self, messages: list[Message]) -> None:
         for message in messages:
             if message.provider == self.name and message.direction == "mt":
-                self._sms.get(message.account, {}).pop(message.provider_message_id, None)
+                sms = self._sms.get(message.account, ChunkedTable()).pop(message.provider_message_id)
+                if sms is not None and sms.client_id:
+                    self._used_client_ids[message.account].discard(sms.client_id)
 
     def demo_account(self) -> tuple[str, dict]:
         return "demo-instasent-token", {

@@ -245,3 +245,24 @@ def test_an_index_of_consecutive_numbers_is_a_range_until_a_gap():
         ledger.add(n, (("all",),))
     assert type(ledger._index[("all",)]) is range and ledger._index[("all",)].stop == 9001
     assert ("even",) not in ledger._index and ledger.page(0, 3, ("all",)) == ([8994, 8995, 8996], 8997)
+
+
+@pytest.mark.anyio
+async def test_instasent_client_ids_stay_unique_through_retention(virtual, network):
+    """The clientIds in use are kept beside the SMS (no per-send walk over every SMS) and
+    follow them out when retention evicts them."""
+    network.journal.max_records = 2
+    await virtual.put("/_smsproof/accounts/instasent/ITOKEN", json={})
+    auth = {"Authorization": "Bearer ITOKEN"}
+
+    async def send(client_id):
+        return await virtual.post("/sms", headers=auth, json={
+            "from": "Shop", "to": "+34600000001", "text": "hi", "clientId": client_id})
+
+    assert (await send("c1")).status_code == 201
+    assert (await send("c1")).json()["errors"] == {"clientId": ["This value is already used."]}
+    for n in range(2, 5):
+        assert (await send(f"c{n}")).status_code == 201
+    assert network.providers["instasent"]._client_ids(network.accounts.get("instasent", "ITOKEN")) == {"c3", "c4"}
+    assert (await send("c1")).status_code == 201  # its SMS was evicted: free again
+    assert (await send("c4")).status_code == 400
