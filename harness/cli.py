@@ -36,6 +36,13 @@ VERDICT_EXIT = {report.CERTIFIED: EXIT_OK, report.NOT_CERTIFIED: EXIT_FAILED, re
 REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"  # narrows the property checks (harness/properties/conftest.py)
 PACKAGE = Path(__file__).resolve().parent
 PROPERTY_CHECKS = PACKAGE / "properties"  # Hypothesis checks, run by certify when present
+# Fewer scenarios than this, given by path, run in one worker: starting a worker (its own process, fakes
+# and platform) costs about 3 s of CPU, more than a handful of scenarios take.
+SMALL_RUN = 16
+# Installed pytest plugins the checks do not use: each would be imported by the run and by every worker
+# (schemathesis alone about 1 s of CPU). Blocking a plugin that is not installed is harmless.
+UNUSED_PLUGINS = [arg for name in ("benchmark", "schemathesis", "faker", "respx", "anyio", "platformdirs",
+                                   "xdist.looponfail") for arg in ("-p", f"no:{name}")]
 
 
 class CliError(Exception):
@@ -74,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--mutant", help="run the embedded platform with this mutant")
     certify.add_argument("--workers", type=fake_server.positive_int, default=None,
                          help="parallel workers (pytest-xdist; default: 2 on a machine with 2 cores or more, "
-                              "1 with --fakes or in real-time mode)")
+                              f"1 with --fakes, in real-time mode or for fewer than {SMALL_RUN} scenarios given by path)")
     certify.add_argument("--seed", type=int, help="seed of the property-based checks (default: drawn and recorded in the report)")
     certify.add_argument("-k", dest="keyword", metavar="EXPR",
                          help="only checks matching this pytest -k expression (a PARTIAL run: it certifies nothing)")
@@ -240,9 +247,10 @@ def certify(args) -> int:
         raise CliError(f"unknown profile {unknown[0]!r} (profiles: {', '.join(catalogue.default().profiles)})", EXIT_USAGE)
     if args.fakes and (args.workers or 1) > 1:
         raise CliError("--fakes needs --workers 1: the fakes' clock is shared by everything they serve", EXIT_USAGE)
-    if args.workers is None:  # two workers: the measured sweet spot on 2 cores (benchmarks/bench_certify.py)
-        args.workers = 1 if args.fakes else min(2, os.cpu_count() or 1)
     paths, scenarios = _load_scenarios(args.scenarios)
+    if args.workers is None:  # two workers: the measured sweet spot on 2 cores (benchmarks/bench_certify.py)
+        small = bool(args.scenarios) and len(scenarios) < SMALL_RUN  # a worker costs more to start than it saves
+        args.workers = 1 if args.fakes or small else min(2, os.cpu_count() or 1)
     narrowing = [reason for reason, present in [
         ("scenario paths", bool(args.scenarios)), ("-k", bool(args.keyword)),
         (REQUIREMENTS_ENV, bool(os.environ.get(REQUIREMENTS_ENV, "").strip()))] if present]
@@ -280,7 +288,7 @@ def certify(args) -> int:
                            EXIT_CAPABILITY)
         _check_real_time(args, platform_url, fakes_url)
         pytest_args = [*paths, *([str(PROPERTY_CHECKS)] if PROPERTY_CHECKS.is_dir() and not args.scenarios else []),
-                       "-p", "no:cacheprovider", "-p", "no:benchmark",
+                       "-p", "no:cacheprovider", *UNUSED_PLUGINS,
                        "-W", "ignore::pytest.PytestAssertRewriteWarning",  # httpx imported anyio before pytest
                        f"--junitxml={run_dir / 'junit.xml'}",
                        f"--smsproof-results={results_dir}", f"--smsproof-platform={args.platform}",
