@@ -15,9 +15,14 @@ description as generated into sinch-sdk-java and the sinch Python SDK, read 2026
   `unknown_group` (the description's example spells the message field `description`; the fake
   uses the `text` of every other error body, which the SDKs read).
 
-Not simulated: `child_groups` and `auto_update` (accepted, neither stored nor echoed), and the
-description's "a group is evaluated when the batch is sent": the fake expands a group in `to`
-when the batch is created, so a later update or delete of the group does not change a scheduled
+- `child_groups` (create, replace; the current description and the GroupDto fixture): ids of the
+  plan's groups whose members are members of this group as they are at each read (a deleted
+  child adds none); `size`, the members list and a batch to the group count them; a child that
+  names no group is 403 `unknown_group` (the 3.0 copy lists that answer for create).
+
+Not simulated: `auto_update` (keyword subscription by MO; accepted, neither stored nor echoed),
+and the description's "a group is evaluated when the batch is sent": the fake expands a group in
+`to` when the batch is created, so a later change to the group does not change a scheduled
 batch."""
 from __future__ import annotations
 
@@ -41,16 +46,18 @@ MAX_NAME = 20
 class Group:
     id: str
     name: str | None
-    members: list[str]  # E.164, each once, in the order added
+    members: list[str]  # its own, E.164, each once, in the order added
+    child_groups: list[str]  # ids of groups whose members are members of this one
     created_at: datetime
     modified_at: datetime
 
-    def to_dict(self) -> dict:
-        data = {"id": self.id, "size": len(self.members),
-                "created_at": iso_millis(self.created_at),
+    def to_dict(self, size: int) -> dict:
+        data = {"id": self.id, "size": size, "created_at": iso_millis(self.created_at),
                 "modified_at": iso_millis(self.modified_at)}
         if self.name is not None:
             data["name"] = self.name
+        if self.child_groups:
+            data["child_groups"] = list(self.child_groups)
         return data
 
 
@@ -94,9 +101,10 @@ class Groups:
 
     def create(self, account, body: Any) -> Group:
         body = _object(body)
+        name, members = _name(body.get("name")), _numbers("members", body.get("members"))
+        children = self._children(account, body.get("child_groups"))
         now = self.clock.now()
-        group = Group(new_ulid(), _name(body.get("name")),
-                      list(dict.fromkeys(_numbers("members", body.get("members")))), now, now)
+        group = Group(new_ulid(), name, list(dict.fromkeys(members)), children, now, now)
         self._groups.setdefault(account.id, {})[group.id] = group
         return group
 
@@ -104,9 +112,40 @@ class Groups:
         group = self.find(account, group_id)
         body = _object(body)
         name, members = _name(body.get("name")), _numbers("members", body.get("members"))
-        group.name, group.members = name, list(dict.fromkeys(members))
+        children = self._children(account, body.get("child_groups"), group_id)
+        group.name, group.members, group.child_groups = name, list(dict.fromkeys(members)), children
         group.modified_at = self.clock.now()
         return group
+
+    def _children(self, account, value: Any, parent: str | None = None) -> list[str]:
+        """`child_groups`: ids of the plan's groups (403 unknown_group otherwise), not the group
+        itself."""
+        from .sinch import constraint, invalid_format
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise constraint("The value of parameter 'child_groups' is invalid; a list of group IDs is required")
+        for index, child in enumerate(value):
+            if not isinstance(child, str) or not GROUP_ID.match(child) or child == parent:
+                raise invalid_format(f"child_groups[{index}]", child, "is not a valid group ID.")
+            self.named(account, child)
+        return list(dict.fromkeys(value))
+
+    def members(self, account, group: Group) -> list[str]:
+        """Its own members, then those of its child groups as they are now (a deleted child
+        adds none), each once."""
+        found, seen, pending = dict.fromkeys(group.members), {group.id}, list(group.child_groups)
+        groups = self._groups.get(account.id, {})
+        while pending:
+            child = groups.get(pending.pop(0))
+            if child is not None and child.id not in seen:
+                seen.add(child.id)
+                found.update(dict.fromkeys(child.members))
+                pending.extend(child.child_groups)
+        return list(found)
+
+    def view(self, account, group: Group) -> dict:
+        return group.to_dict(len(self.members(account, group)))
 
     def update(self, account, group_id: str, body: Any) -> Group:
         """Adds (`add`, `add_from_group`) before removes (`remove`, `remove_from_group`)."""
@@ -121,7 +160,7 @@ class Groups:
                 continue
             if not isinstance(other, str):
                 raise invalid_format(field, other, "is not a valid group ID.")
-            numbers.extend(self.named(account, other).members)
+            numbers.extend(self.members(account, self.named(account, other)))
         removed = set(remove)
         members = [m for m in dict.fromkeys(group.members + add) if m not in removed]
         group.name, group.members, group.modified_at = name, members, self.clock.now()
@@ -151,7 +190,7 @@ class Groups:
         found = list(reversed(self._groups.get(account.id, {}).values()))
         items = found[page * page_size:(page + 1) * page_size]
         return {"count": len(found), "page": page, "page_size": len(items),
-                "groups": [g.to_dict() for g in items]}
+                "groups": [self.view(account, g) for g in items]}
 
     def expand(self, account, to: list) -> list[str]:
         """`to` with every group id replaced by its members (403 unknown_group for an id that
@@ -162,7 +201,7 @@ class Groups:
             if isinstance(entry, str) and to_e164(entry) is not None:
                 numbers.append(entry)
             elif isinstance(entry, str) and GROUP_ID.match(entry):
-                numbers.extend(self.named(account, entry).members)
+                numbers.extend(self.members(account, self.named(account, entry)))
             else:
                 raise invalid_format(f"to[{index}]", entry, "is not a valid MSISDN or group ID.")
         return numbers
@@ -178,22 +217,22 @@ def group_routes(backend, api, base: str) -> list[BaseRoute]:
     groups = backend.groups
 
     async def create(request, account, body):
-        return 201, groups.create(account, body).to_dict()
+        return 201, groups.view(account, groups.create(account, body))
 
     async def listing(request, account, body):
         return 200, groups.listing(account, dict(request.query_params), backend._paging)
 
     async def get(request, account, body):
-        return 200, groups.find(account, request.path_params["group_id"]).to_dict()
+        return 200, groups.view(account, groups.find(account, request.path_params["group_id"]))
 
     async def update(request, account, body):
-        return 200, groups.update(account, request.path_params["group_id"], body).to_dict()
+        return 200, groups.view(account, groups.update(account, request.path_params["group_id"], body))
 
     async def replace(request, account, body):
-        return 200, groups.replace(account, request.path_params["group_id"], body).to_dict()
+        return 200, groups.view(account, groups.replace(account, request.path_params["group_id"], body))
 
     async def members(request, account, body):
-        return 200, list(groups.find(account, request.path_params["group_id"]).members)
+        return 200, groups.members(account, groups.find(account, request.path_params["group_id"]))
 
     async def delete(request, account, body):
         groups.delete(account, request.path_params["group_id"])

@@ -93,8 +93,10 @@ def test_sinch_sdk_groups(served):
     assert replaced.name == "vip2" and replaced.size == 1
     batch = service_plan_client(base).sms.batches.send_sms(to=[vip.id], from_="Shop", body="hi")
     assert batch.to == ["+34600000014"]
+    parent = groups.create(name="all", members=["+34600000015"], child_groups=[vip.id])
+    assert parent.child_groups == [vip.id] and parent.size == 2
     assert groups.delete(group_id=other.id) is None
-    assert [g.id for g in groups.list().iterator()] == [vip.id]
+    assert [g.id for g in groups.list().iterator()] == [parent.id, vip.id]
 
 
 def test_sinch_sdk_oauth_project_mode(served):

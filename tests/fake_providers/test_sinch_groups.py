@@ -100,3 +100,35 @@ async def test_delete_forgets_the_group_for_later_batches(sinch):
     assert (await sinch.get(f"{BASE}/groups", headers=AUTH)).json()["groups"] == []
     refused = await send(sinch, to=[group["id"]])
     assert refused.status_code == 403 and refused.json()["code"] == "unknown_group"
+
+
+async def test_child_groups_members_count_as_they_are_at_each_read(sinch):
+    child = await create(sinch, members=[B, C])
+    parent = await create(sinch, name="all", members=[A, B], child_groups=[child["id"]])
+    assert parent["child_groups"] == [child["id"]] and parent["size"] == 3
+    assert await members(sinch, parent["id"]) == [A, B, C]
+    await sinch.post(f"{BASE}/groups/{child['id']}", headers=AUTH, json={"add": [D]})
+    assert await members(sinch, parent["id"]) == [A, B, C, D]
+    assert (await send(sinch, to=[parent["id"]])).json()["to"] == [A, B, C, D]
+    await sinch.delete(f"{BASE}/groups/{child['id']}", headers=AUTH)
+    assert (await sinch.get(f"{BASE}/groups/{parent['id']}", headers=AUTH)).json()["size"] == 2
+    replaced = (await sinch.put(f"{BASE}/groups/{parent['id']}", headers=AUTH, json={"members": [A]})).json()
+    assert "child_groups" not in replaced and replaced["size"] == 1
+
+
+async def test_child_groups_that_form_a_cycle_count_each_member_once(sinch):
+    first = await create(sinch, members=[A])
+    second = await create(sinch, members=[B], child_groups=[first["id"]])
+    await sinch.put(f"{BASE}/groups/{first['id']}", headers=AUTH,
+                    json={"members": [A], "child_groups": [second["id"]]})
+    assert await members(sinch, first["id"]) == [A, B]
+    assert await members(sinch, second["id"]) == [B, A]
+
+
+@pytest.mark.parametrize("children,status,code", [
+    (["01FC66621VHDBN119Z8PMV1QPU"], 403, "unknown_group"), (["+34600000010"], 400, "syntax_invalid_parameter_format"),
+    ("01FC66621VHDBN119Z8PMV1QPU", 400, "syntax_constraint_violation")])
+async def test_a_child_group_must_be_a_group_of_the_plan(sinch, children, status, code):
+    response = await sinch.post(f"{BASE}/groups", headers=AUTH, json={"members": [A], "child_groups": children})
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert (await sinch.get(f"{BASE}/groups", headers=AUTH)).json()["count"] == 0
