@@ -5,7 +5,8 @@ copy in ballerina-platform/openapi-connectors, openapi/sinch.sms/openapi.yaml, a
 description as generated into sinch-sdk-java and the sinch Python SDK, read 2026-11-29):
 
 - update: adds are applied before removes, so a number in both is not in the result; duplicate
-  adds and unknown removes are not refused; `name` absent leaves the name, `null` removes it
+  adds and unknown removes are not refused (a remove takes out the group's own members, not
+  those it has through `child_groups`); `name` absent leaves the name, `null` removes it
   (the Python SDK sends every unset field as `null`); `add_from_group` / `remove_from_group`
   copy / subtract another group's members, 403 `unknown_group` when it names no group.
 - replace: the body of create (`name`, `members`); what is left out is erased. The 3.0 copy marks
