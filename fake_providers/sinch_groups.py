@@ -9,9 +9,9 @@ description as generated into sinch-sdk-java and the sinch Python SDK, read 2026
   those it has through `child_groups`); `name` absent leaves the name, `null` removes it
   (the Python SDK sends every unset field as `null`); `add_from_group` / `remove_from_group`
   copy / subtract another group's members, 403 `unknown_group` when it names no group.
-- replace: the body of create (`name`, `members`); what is left out is erased. The 3.0 copy marks
-  `members` required, the current description (GroupRequest, every field optional) does not: the
-  fake follows the current one.
+- replace: the body of create (`name`, `members`, `child_groups`); what is left out is erased.
+  The 3.0 copy marks `members` required, the current description (GroupRequest, every field
+  optional) does not: the fake follows the current one.
 - a group id in `to` that names no group of the service plan is refused with 403
   `unknown_group` (the description's example spells the message field `description`; the fake
   uses the `text` of every other error body, which the SDKs read).
