@@ -48,9 +48,9 @@ integrations), so the fake's choice:
   longer exists); `clientId` null when none was given. Inbound: the DLR payload's fields
   (`clientId` null, `code` 0) plus `message`, and `from` and `to` (the fake's addition: the page
   names no sender field, and a reply cannot be handled without one); status `stop` when the
-  first word is STOP or BAJA, else `inbound`. Instasent has one webhook per token: DLRs go to the account's `dlr_callback_url`,
-  inbound to its `mo_callback_url`, each falling back on the other. Any non-2xx is retried after
-  30 s, doubling, 8 times (about two hours).
+  first word is STOP or BAJA, else `inbound`. Instasent has one webhook per token: DLRs go to
+  the account's `dlr_callback_url`, inbound to its `mo_callback_url`, each falling back on the
+  other. Any non-2xx is retried after 30 s, doubling, 8 times (about two hours).
 """
 from __future__ import annotations
 
