@@ -125,7 +125,8 @@ class Groups:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise constraint("The value of parameter 'child_groups' is invalid; a list of group IDs is required")
+            raise constraint("The value of parameter 'child_groups' is invalid; "
+                             "a list of group IDs is required")
         for index, child in enumerate(value):
             if not isinstance(child, str) or not GROUP_ID.match(child) or child == parent:
                 raise invalid_format(f"child_groups[{index}]", child, "is not a valid group ID.")

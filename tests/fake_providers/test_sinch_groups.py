@@ -126,9 +126,11 @@ async def test_child_groups_that_form_a_cycle_count_each_member_once(sinch):
 
 
 @pytest.mark.parametrize("children,status,code", [
-    (["01FC66621VHDBN119Z8PMV1QPU"], 403, "unknown_group"), (["+34600000010"], 400, "syntax_invalid_parameter_format"),
+    (["01FC66621VHDBN119Z8PMV1QPU"], 403, "unknown_group"),
+    (["+34600000010"], 400, "syntax_invalid_parameter_format"),
     ("01FC66621VHDBN119Z8PMV1QPU", 400, "syntax_constraint_violation")])
 async def test_a_child_group_must_be_a_group_of_the_plan(sinch, children, status, code):
-    response = await sinch.post(f"{BASE}/groups", headers=AUTH, json={"members": [A], "child_groups": children})
+    response = await sinch.post(f"{BASE}/groups", headers=AUTH,
+                                json={"members": [A], "child_groups": children})
     assert (response.status_code, response.json()["code"]) == (status, code)
     assert (await sinch.get(f"{BASE}/groups", headers=AUTH)).json()["count"] == 0
