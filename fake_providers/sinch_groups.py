@@ -28,6 +28,7 @@ batch."""
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -136,10 +137,10 @@ class Groups:
     def members(self, account, group: Group) -> list[str]:
         """Its own members, then those of its child groups as they are now (a deleted child
         adds none), each once."""
-        found, seen, pending = dict.fromkeys(group.members), {group.id}, list(group.child_groups)
+        found, seen, pending = dict.fromkeys(group.members), {group.id}, deque(group.child_groups)
         groups = self._groups.get(account.id, {})
         while pending:
-            child = groups.get(pending.pop(0))
+            child = groups.get(pending.popleft())
             if child is not None and child.id not in seen:
                 seen.add(child.id)
                 found.update(dict.fromkeys(child.members))
