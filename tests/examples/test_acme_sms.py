@@ -46,6 +46,7 @@ def test_the_example_imports_nothing_of_smsproof():
     assert imported and not imported & {"harness", "reference_platform", "fake_providers", "smsproof"}, imported
 
 
+@pytest.mark.slow
 def test_smsproof_certifies_the_example_for_opt_out_keywords(acme_url, tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())",
