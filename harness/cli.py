@@ -380,6 +380,8 @@ def _print_summary(built: dict, run_dir: Path) -> None:
     if s["contract_problems"]:
         print(f"  {len(s['contract_problems'])} kinds of driver-API answers differ from harness/driver/openapi.yaml "
               f"(e.g. {s['contract_problems'][0]}); see report.html")
+    for problem in s["callback_problems"]:
+        print(f"  {problem} (it does not change a verdict; in production the callback comes back)")
     for profile in built["profiles"]:
         if profile["verdict"] == report.NOT_CERTIFIED and not profile["failed"]:
             for item in profile["not_passed"][:3]:

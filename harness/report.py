@@ -137,12 +137,13 @@ def summary(requirement_verdicts: list[RequirementVerdict], results: list[dict],
     counts = {v: sum(r.verdict == v for r in requirement_verdicts) for v in (PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED)}
     blocking = [r.id for r in requirement_verdicts if r.blocking]
     contract = sorted({p for r in results for p in r.get("contract_problems") or []})
+    callbacks = sorted({p for r in results for p in r.get("callback_problems") or []})
     verdict = overall(profiles, narrowed)
     return {**counts, "verdict": verdict, "certified": verdict == CERTIFIED, "narrowed": narrowed,
             "profiles_certified": [p["profile"] for p in profiles if p["verdict"] == CERTIFIED],
             "blocking_failures": blocking,
             "root_causes": [r.id for r in requirement_verdicts if r.verdict == FAILED and not r.probable_cause],
-            "contract_problems": contract}
+            "contract_problems": contract, "callback_problems": callbacks}
 
 
 def build(*, run_id: str, started_at: str, duration_s: float, platform: dict, options: dict, files: dict,

@@ -131,6 +131,7 @@ class ScenarioResult:
     exchanges: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     contract_problems: list[str] = field(default_factory=list)  # driver-API answers not as in openapi.yaml
+    callback_problems: list[str] = field(default_factory=list)  # provider callbacks answered, not acknowledged
     duration_s: float = 0.0
 
     def to_json(self) -> dict:
@@ -266,6 +267,7 @@ class ScenarioRun:
         finally:
             checks_until = time.time()
             result.timeline = self._timeline()
+            result.callback_problems = self._unacknowledged_callbacks()
             self._teardown()
             result.steps = self.records
             driver_mark, fakes_mark = self.mark
@@ -344,6 +346,15 @@ class ScenarioRun:
                 action()
             except HarnessHTTPError:
                 pass  # cleanup is best effort; the verdict is already decided
+
+    def _unacknowledged_callbacks(self) -> list[str]:
+        """Before teardown resets the accounts: callbacks of this scenario the platform answered 2xx
+        but the provider retries (CM.com takes only 200 for a reply)."""
+        try:
+            waiting = self.env.fakes.callbacks("pending") + self.env.fakes.callbacks("failed")
+        except HarnessHTTPError:
+            return []
+        return contract.unacknowledged_callbacks(waiting, self.accounts)
 
     def _timeline(self) -> list[dict]:
         """The scenario's messages at the fakes and events at the platform, in time order."""

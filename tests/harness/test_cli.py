@@ -50,6 +50,7 @@ def test_certify_with_no_platform_argument_passes_the_reference(tmp_path):
     not_passed = {i: v for i, v in verdicts.items() if v != "PASSED"}
     assert not not_passed and report["summary"]["PASSED"] == len(verdicts), not_passed
     assert report["summary"]["contract_problems"] == []  # the reference answers as openapi.yaml documents
+    assert report["summary"]["callback_problems"] == []  # and acknowledges every provider callback
     assert "CERTIFIED" in (run / "report.html").read_text()
 
 
