@@ -146,13 +146,16 @@ def _moment(text: str) -> datetime:
 
 
 def _check_real_time(args, platform_url: str, fakes_url: str) -> None:
-    """Real-time mode needs a platform clock that runs by itself (exit 4 otherwise)."""
+    """Real-time mode needs a platform clock it can read and that runs by itself (exit 4 otherwise)."""
     env = _connect(platform_url, fakes_url)
     try:
         if args.real_time or env.capabilities.get("clock") != "drivable":
-            realtime.RealTime(args.time_budget).measure(env.driver)
+            why, advice = realtime.why_real_time(env.capabilities, forced=args.real_time)
+            realtime.RealTime(args.time_budget).measure(env.driver, why, advice)
     except realtime.NotChecked as error:
         raise CliError(str(error), EXIT_CAPABILITY) from None
+    except Unreachable as error:
+        raise CliError(str(error), EXIT_UNREACHABLE) from None
     finally:
         env.close()
 

@@ -1,0 +1,89 @@
+"""The CLI's messages as a vendor meets them certifying a fresh platform: one line, the documented exit code."""
+
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from harness import servers
+from harness.cli import EXIT_CAPABILITY, main
+
+ROOT = Path(__file__).resolve().parents[2]
+ONE_SCENARIO = ROOT / "scenarios" / "keywords" / "keyword-limits.yaml"
+CLOCK_ANSWERS = {  # what a fresh platform's GET .../clock answers, and what the one line then says of it
+    "missing": (PlainTextResponse("Not Found", 404), "answered 404; implement it or declare 'drivable'"),
+    "text": (PlainTextResponse("<html>it is noon</html>"),
+             "answered '<html>it is noon</html>', not {\"now\": an ISO 8601 timestamp}; implement it or declare 'drivable'"),
+    "shape": (JSONResponse({"time": "2026-01-05T10:00:00Z"}),
+              "answered '{\"time\": \"2026-01-05T10:00:00Z\"}', not {\"now\": an ISO 8601 timestamp}"),
+    "not-a-time": (JSONResponse({"now": "noon"}), "answered '{\"now\": \"noon\"}', not {\"now\": an ISO 8601 timestamp}"),
+}
+
+
+class FreshPlatform:
+    """A platform as a vendor starts one: capabilities and workspaces, the clock not (yet) right."""
+
+    def __init__(self):
+        self.clock, self.clock_answer = "real", PlainTextResponse("", 404)
+        self.app = Starlette(routes=[
+            Route("/driver/v1/capabilities", lambda request: JSONResponse(
+                {"profiles": ["opt_out_keywords"], "providers": ["sinch"], "workspaces": True,
+                 **({"clock": self.clock} if self.clock else {})})),
+            Route("/driver/v1/workspaces", lambda request: JSONResponse({"workspace": "w1", "webhooks": {}}, 201),
+                  methods=["POST"]),
+            Route("/driver/v1/workspaces/{ws}", lambda request: Response(status_code=204), methods=["DELETE"]),
+            Route("/driver/v1/workspaces/{ws}/clock", lambda request: self.clock_answer),
+        ])
+
+    def answer(self, clock_answer: Response, clock: str | None = "real") -> "FreshPlatform":
+        self.clock_answer, self.clock = clock_answer, clock
+        return self
+
+
+@pytest.fixture(scope="module")
+def fakes_url():
+    with servers.running_fakes() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    platform = FreshPlatform()
+    with servers.serve(lambda _url: platform.app, "fresh-platform") as url:
+        platform.url = url
+        yield platform
+
+
+def certify(fresh, fakes_url, tmp_path, *more):
+    """certify the fresh platform in-process, on one scenario (loading them all costs a second)."""
+    return main(["certify", "--platform", fresh.url, "--fakes", fakes_url, "--reports", str(tmp_path),
+                 "--scenarios", str(ONE_SCENARIO), *more])
+
+
+@pytest.mark.parametrize("answer", sorted(CLOCK_ANSWERS))
+def test_a_real_clock_that_cannot_be_read_is_one_line_and_exit_4(answer, fresh, fakes_url, tmp_path, capsys):
+    response, says = CLOCK_ANSWERS[answer]
+    code, url = certify(fresh.answer(response), fakes_url, tmp_path), fresh.url
+    err = capsys.readouterr().err
+    assert code == EXIT_CAPABILITY, err
+    assert err.startswith("smsproof: error: capabilities.clock is 'real', so this is a real-time run and it reads the "
+                          f"platform's clock: GET {url}/driver/v1/workspaces/w1/clock {says}"), err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_forced_real_time_run_says_so_and_how_to_undo_it(fresh, fakes_url, tmp_path, capsys):
+    code = certify(fresh.answer(PlainTextResponse("", 404), clock="drivable"), fakes_url, tmp_path, "--real-time")
+    url = fresh.url
+    err = capsys.readouterr().err
+    assert code == EXIT_CAPABILITY
+    assert err == ("smsproof: error: --real-time was given, so this is a real-time run and it reads the platform's "
+                   f"clock: GET {url}/driver/v1/workspaces/w1/clock answered 404; implement it or run without "
+                   "--real-time\n")
+
+
+def test_no_clock_declared_is_named_as_missing(fresh, fakes_url, tmp_path, capsys):
+    code = certify(fresh.answer(PlainTextResponse("", 404), clock=None), fakes_url, tmp_path)
+    assert code == EXIT_CAPABILITY
+    assert capsys.readouterr().err.startswith("smsproof: error: capabilities.clock is missing, so this is a real-time run")
