@@ -28,7 +28,7 @@ from fake_providers.server import add_exposure_arguments, add_log_flags
 from harness import catalogue, cli_list, realtime, report, servers, suite
 from harness.driver.client import NotADriverAPI
 from harness.exchanges import UnexpectedResponse, Unreachable
-from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths
+from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths, shipped_copy
 from harness.scenario.runner import PASSED, Environment, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CAPABILITY, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
@@ -207,11 +207,27 @@ def serve(args) -> int:
     return EXIT_OK
 
 
-def _load_scenarios(paths: list[str]):
-    paths = paths or [str(DEFAULT_SCENARIOS)]
+def scenario_paths(paths: list[str]) -> list[str]:
+    """The paths given, each as found: here, or a relative one under the shipped scenarios (said on
+    stderr); CliError (exit 2) naming where it looked and how to run a shipped scenario otherwise."""
+    found = []
     for path in paths:
-        if not Path(path).exists():
-            raise CliError(f"no scenarios at {path}", EXIT_USAGE)
+        shipped = shipped_copy(path)
+        if shipped is not None:
+            print(f"smsproof: {path} is not under {Path.cwd()}: using the shipped {shipped}", file=sys.stderr)
+            path = str(shipped)
+        elif not Path(path).exists():
+            where = "" if Path(path).is_absolute() else (
+                f" (neither under the current directory {Path.cwd()} nor under the shipped scenarios); to run a "
+                "shipped scenario by name use -k NAME (`smsproof list scenarios` names them)")
+            raise CliError(f"no scenarios at {path}{where}", EXIT_USAGE)
+        found.append(path)
+    return found
+
+
+def load_scenarios(paths: list[str]):
+    """The scenario paths as found (`scenario_paths`, default: the shipped scenarios) and their scenarios."""
+    paths = scenario_paths(paths) if paths else [str(DEFAULT_SCENARIOS)]
     try:
         return paths, load_paths(paths)
     except ScenarioError as error:
@@ -250,7 +266,7 @@ def certify(args) -> int:
         raise CliError(f"unknown profile {unknown[0]!r} (profiles: {', '.join(catalogue.default().profiles)})", EXIT_USAGE)
     if args.fakes and (args.workers or 1) > 1:
         raise CliError("--fakes needs --workers 1: the fakes' clock is shared by everything they serve", EXIT_USAGE)
-    paths, scenarios = _load_scenarios(args.scenarios)
+    paths, scenarios = load_scenarios(args.scenarios)
     if args.workers is None:  # two workers: the measured sweet spot on 2 cores (benchmarks/bench_certify.py)
         small = bool(args.scenarios) and len(scenarios) < SMALL_RUN  # a worker costs more to start than it saves
         args.workers = 1 if args.fakes or small else min(2, os.cpu_count() or 1)
@@ -401,7 +417,7 @@ def _print_summary(built: dict, run_dir: Path) -> None:
 def selftest(args) -> int:
     """The reference passes every check; each mutant fails the checks of the requirement it breaks; each
     conforming variant (another reading the seeds allow) fails no MUST check of its requirement."""
-    _, scenarios = _load_scenarios(args.scenarios)
+    _, scenarios = load_scenarios(args.scenarios)
     target = _target(args.platform, None)
     if target.adapter is None:
         raise CliError("selftest needs a registered platform with mutants, not a URL", EXIT_USAGE)

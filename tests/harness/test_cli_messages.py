@@ -8,7 +8,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from harness import servers
-from harness.cli import EXIT_CAPABILITY, main
+from harness.cli import EXIT_CAPABILITY, EXIT_USAGE, load_scenarios, main
+from harness.scenario.loader import DEFAULT_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_SCENARIO = ROOT / "scenarios" / "keywords" / "keyword-limits.yaml"
@@ -87,3 +88,24 @@ def test_no_clock_declared_is_named_as_missing(fresh, fakes_url, tmp_path, capsy
     code = certify(fresh.answer(PlainTextResponse("", 404), clock=None), fakes_url, tmp_path)
     assert code == EXIT_CAPABILITY
     assert capsys.readouterr().err.startswith("smsproof: error: capabilities.clock is missing, so this is a real-time run")
+
+
+def test_a_scenario_path_from_the_docs_outside_a_checkout_runs_the_shipped_copy(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # a vendor's own directory: no scenarios/ here
+    assert main(["list", "scenarios", "--scenarios", "scenarios/keywords/keyword-limits.yaml"]) == 0
+    out, err = capsys.readouterr()
+    shipped = DEFAULT_SCENARIOS / "keywords" / "keyword-limits.yaml"
+    assert out.startswith("keyword-limits") and str(shipped) in out
+    assert err == f"smsproof: scenarios/keywords/keyword-limits.yaml is not under {tmp_path}: using the shipped {shipped}\n"
+    assert load_scenarios(["keywords/keyword-limits.yaml"])[0] == [str(shipped)]  # relative to scenarios/ too
+
+
+def test_a_scenario_path_found_nowhere_names_the_directory_and_suggests_k(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["certify", "--scenarios", "scenarios/keywords/keyword-limit.yaml"]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"smsproof: error: no scenarios at scenarios/keywords/keyword-limit.yaml (neither under the current directory "
+        f"{tmp_path} nor under the shipped scenarios); to run a shipped scenario by name use -k NAME "
+        "(`smsproof list scenarios` names them)\n")
+    assert main(["certify", "--scenarios", str(tmp_path / "none.yaml")]) == EXIT_USAGE
+    assert capsys.readouterr().err == f"smsproof: error: no scenarios at {tmp_path / 'none.yaml'}\n"
