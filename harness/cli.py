@@ -408,8 +408,7 @@ def _print_summary(built: dict, run_dir: Path) -> None:
     profiles = ", ".join(f"{p['profile']} {p['verdict']}" for p in built["profiles"])
     narrowed = f" (narrowed by {', '.join(built['options']['narrowed_by'])}: certifies nothing)" if s["narrowed"] else ""
     print(f"smsproof: {built['verdict']}{narrowed} {built['platform']['name']}: {profiles}; "
-          f"{s['PASSED']} passed, {s['FAILED']} failed, {s['NOT APPLICABLE']} not applicable, "
-          f"{s['NOT CHECKED']} not checked requirements in {built['duration_s']} s; "
+          f"{report.counts_text(s)}; in {built['duration_s']} s; "
           f"smsproof {built['suite']['smsproof_version']}, suite {built['suite']['hash'][:12]}, "
           f"seed {built['options']['seed']}; reports in {run_dir}")
 
