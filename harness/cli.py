@@ -378,15 +378,17 @@ class _CollectionProblems:
 def _print_summary(built: dict, run_dir: Path) -> None:
     """Root causes first, each with the check that failed and why; then what they probably caused."""
     s, requirements = built["summary"], {r["id"]: r for r in built["requirements"]}
-    failed_checks = {}
+    failed_checks = {}  # requirement -> its first failed check, one at MUST level when there is one
     for check in built["scenarios"]:
         if check["verdict"] in (report.FAILED, "ERROR"):
             for requirement in check["requirements"]:
-                failed_checks.setdefault(requirement, check)
+                at_must = (check.get("levels") or {}).get(requirement) == "MUST"
+                if requirement not in failed_checks or at_must and not failed_checks[requirement][1]:
+                    failed_checks[requirement] = (check, at_must)
     for requirement_id in s["root_causes"]:
         r = requirements[requirement_id]
-        print(f"  FAILED {r['id']} ({r['level']}{', blocking' if r['blocking'] else ''}): {r['title']}")
-        check = failed_checks.get(requirement_id)
+        print(f"  FAILED {r['id']} ({report.level_text(r)}): {r['title']}")
+        check = failed_checks.get(requirement_id, (None,))[0]
         if check:
             print(f"    {report.relative(check['file'])}:{check['line']} {check['name']}: "
                   f"at {check.get('failed_step') or '(setup)'}: {report.one_line(check.get('reason', ''))}")

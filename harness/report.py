@@ -174,6 +174,17 @@ def build(*, run_id: str, started_at: str, duration_s: float, platform: dict, op
     }
 
 
+def level_text(requirement: dict) -> str:
+    """A failed requirement's level and whether its failure blocks: 'MUST, blocking', or, for a MUST
+    requirement whose failed checks ran at SHOULD (a reading the catalogue holds at SHOULD), 'MUST
+    requirement, checked at SHOULD: not blocking', so that a PARTIAL or CERTIFIED run reads right."""
+    if requirement["blocking"]:
+        return f"{requirement['level']}, blocking"
+    if requirement["level"] == "MUST":
+        return "MUST requirement, checked at SHOULD: not blocking"
+    return f"{requirement['level']}: not blocking"
+
+
 def counts_text(summary: dict) -> str:
     """'23/23 requirements passed; 40 requirements of other profiles not selected' (zeros left out)."""
     rest = ", ".join(f"{summary[v]} {v.lower()}" for v in IN_SCOPE[1:] if summary.get(v))
@@ -211,7 +222,7 @@ def render_html(report: dict, cat: catalogue.Catalogue | None = None) -> str:
     cat = cat or catalogue.default()
     templates = {"report": TEMPLATE.read_text(encoding="utf-8"), "exchange": EXCHANGE}
     env = jinja2.Environment(loader=jinja2.DictLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals.update(counts_text=counts_text, NOT_SELECTED=NOT_SELECTED)
+    env.globals.update(counts_text=counts_text, level_text=level_text, NOT_SELECTED=NOT_SELECTED)
     env.filters.update(pretty=_pretty, compact=_compact, diff=_diff, relative=relative, readable_time=_readable_time)
     profiles: dict[str, list[dict]] = {}
     for requirement in report["requirements"]:

@@ -1,8 +1,9 @@
 """How a run's counts and failures are worded: what a vendor reads in the verdict line and the reports."""
 
 import re
+from pathlib import Path
 
-from harness import report
+from harness import cli, report
 from test_report import CAT, build, passing, result
 
 OPT_OUT = len(CAT.by_profile("opt_out_keywords"))
@@ -44,3 +45,32 @@ def test_the_html_report_counts_the_selected_profiles_and_folds_away_the_others(
     assert f"{OTHERS} requirements of other profiles, not selected in this run: " in folded
     assert "<h3>contact_centre (not selected)</h3>" in folded and "<h3>opt_out_keywords</h3>" not in folded
     assert "not applicable" not in html.lower().split('<section id="matrix">')[0]
+
+
+def test_a_must_requirement_failed_only_at_should_says_so_and_that_it_does_not_block(capsys):
+    """"FAILED OPT-BATCH-HOURLY (MUST):" came from batch-hourly, a SHOULD-level reading, in a PARTIAL run."""
+    results = passing("opt_out_keywords") + [
+        result("batch-hourly", ["OPT-BATCH-HOURLY"], "FAILED", levels={"OPT-BATCH-HOURLY": "SHOULD"},
+               failed_step="then[0].events (line 24)", reason="expected 1 events, found 0"),
+        result("limits", ["KW-LIMITS"], "FAILED", failed_step="then[0].events (line 9)", reason="found 11")]
+    built = build(results, ["opt_out_keywords"])
+    cli._print_summary(built, Path("reports/r"))
+    out = capsys.readouterr().out
+    assert "  FAILED OPT-BATCH-HOURLY (MUST requirement, checked at SHOULD: not blocking): " in out
+    assert "  FAILED KW-LIMITS (MUST, blocking): " in out
+    html = report.render_html(built)
+    assert "OPT-BATCH-HOURLY</a> (MUST requirement, checked at SHOULD: not blocking)" in html
+    assert '<p class="level">MUST, blocking</p>' in html
+
+
+def test_a_should_requirement_failing_says_it_does_not_block():
+    assert report.level_text({"level": "SHOULD", "blocking": False}) == "SHOULD: not blocking"
+
+
+def test_the_terminal_names_a_check_failed_at_must_level_for_a_blocking_requirement(capsys):
+    results = passing("opt_out_keywords") + [
+        result("a-should-reading", ["DUP-CAP-10"], "FAILED", levels={"DUP-CAP-10": "SHOULD"}, reason="at SHOULD"),
+        result("the-must-check", ["DUP-CAP-10"], "FAILED", reason="at MUST")]
+    cli._print_summary(build(results, ["opt_out_keywords"]), Path("reports/r"))
+    out = capsys.readouterr().out
+    assert "scenarios/the-must-check.yaml:1 the-must-check: at (setup): at MUST" in out and "a-should-reading" not in out
