@@ -532,9 +532,41 @@ class ScenarioRun:
         customer = self.cid(spec["customer"]) if "customer" in spec else None
         events = self.ws.events(customer_id=customer, type=spec.get("type"))
         found = [e for e in events if fields_match(e, spec.get("match") or {})]
-        observed = found or [{**e, "customer_id": self._local_id(e.get("customer_id"))} for e in events]
+        observed: Any = found or events
+        if not observed and _wants_some(spec):
+            observed = self._within_reach(spec, customer)
         _check_count(f"events {_describe({'customer': spec.get('customer'), 'type': spec.get('type'), **(spec.get('match') or {})})}",
-                     spec, len(found), observed)
+                     spec, len(found), observed, hint=_hint(observed))
+
+    def _within_reach(self, spec: dict, customer: str | None) -> dict:
+        """What there is when an expected event or opt-out is not there at all, so that the cause shows
+        (events stamped with the machine's clock, a reply never blacklisted): the customer's other
+        events, else the workspace's latest; the customer's phone on the opt-out lists; the clock.
+        Best effort: an answer missing here never changes the verdict."""
+        around: dict[str, Any] = {"matching": []}
+        try:
+            if customer and spec.get("type"):
+                others = _latest(self.ws.events(customer_id=customer))
+                if others:
+                    around[f"other events of {spec['customer']}"] = others
+            if len(around) == 1:
+                around["events of the workspace"] = _latest(self.ws.events())
+            phone = self.customer_phones.get(spec.get("customer"))
+            if phone:
+                around[f"{spec['customer']}'s phone on the opt-out lists"] = {
+                    name: [e for e in entries if isinstance(e, dict) and phones.same_phone(e.get("phone"), phone)]
+                    for name, entries in self.ws.opt_outs().items() if isinstance(entries, list)}
+        except (HarnessHTTPError, AttributeError, TypeError, KeyError):
+            pass
+        around["clock at this step"] = self.now
+        return around
+
+    def _events_quietly(self) -> list | None:
+        """The workspace's latest events, or None when the platform does not answer them."""
+        try:
+            return _latest(self.ws.events())
+        except (HarnessHTTPError, TypeError, KeyError):
+            return None
 
     def step_customer(self, spec: dict) -> None:
         state = self.ws.customer(self.cid(spec["id"]))
@@ -548,11 +580,17 @@ class ScenarioRun:
                               {k: observed.get(k) for k in expected})
 
     def step_opt_outs(self, spec: dict) -> None:
-        entries = [e for e in self.ws.opt_outs()[spec["list"]] if phones.same_phone(e.get("phone"), spec["phone"])]
+        lists = self.ws.opt_outs()
+        entries = [e for e in lists[spec["list"]] if phones.same_phone(e.get("phone"), spec["phone"])]
         present = spec.get("present", True)
         if bool(entries) != present:
-            raise CheckFailed(f"{spec['phone']} {'missing from' if present else 'present on'} the {spec['list']}",
-                              spec, entries)
+            observed: Any = entries
+            if present:  # not there at all: what the lists hold instead, and the customer's events
+                observed = {"matching": [], **{name: _latest(other, "received_at") for name, other in lists.items()
+                                               if isinstance(other, list)},
+                            "events of the workspace": self._events_quietly(), "clock at this step": self.now}
+            raise CheckFailed(f"{spec['phone']} {'missing from' if present else 'present on'} the {spec['list']}"
+                              + _hint(observed), spec, observed)
         if "processed" in spec and entries:
             if all((e.get("processed_at") is not None) != spec["processed"] for e in entries):
                 raise CheckFailed(f"{spec['phone']} on the {spec['list']} is {'not ' if spec['processed'] else ''}processed",
@@ -585,6 +623,18 @@ class ScenarioRun:
         raise CheckFailed("the platform accepted what it must refuse", "422 refused", "accepted")
 
 
+REACH = 20  # entries shown when an expected one is missing: the latest, enough to see a pattern
+
+
+def _wants_some(spec: dict) -> bool:
+    return spec.get("count", spec.get("at_least", 1)) > 0
+
+
+def _latest(entries: list, key: str = "timestamp") -> list:
+    """The latest REACH entries, in time order."""
+    return sorted(entries, key=lambda e: str(e.get(key) or "") if isinstance(e, dict) else "")[-REACH:]
+
+
 def _status_matches(status: int | None, expected) -> bool:
     if isinstance(expected, str):
         return status is not None and str(status)[0] == expected[0]
@@ -596,12 +646,22 @@ def _describe(filters: dict) -> str:
     return f"({shown})" if shown else ""
 
 
-def _check_count(what: str, spec: dict, count: int, observed: list) -> None:
+def _check_count(what: str, spec: dict, count: int, observed: Any, hint: str = "") -> None:
     if "count" in spec:
         if count != spec["count"]:
-            raise CheckFailed(f"expected {spec['count']} {what}, found {count}", spec, observed)
+            raise CheckFailed(f"expected {spec['count']} {what}, found {count}{hint}", spec, observed)
     elif count < spec.get("at_least", 1):
-        raise CheckFailed(f"expected at least {spec.get('at_least', 1)} {what}, found {count}", spec, observed)
+        raise CheckFailed(f"expected at least {spec.get('at_least', 1)} {what}, found {count}{hint}", spec, observed)
+
+
+def _hint(observed: Any) -> str:
+    """For a check that found nothing: where its observed side looked instead."""
+    if not isinstance(observed, dict) or "matching" not in observed:
+        return ""
+    shown = [f"{key} ({len(value)})" for key, value in observed.items()
+             if key not in ("matching", "clock at this step") and isinstance(value, list)]
+    shown += [key for key, value in observed.items() if isinstance(value, dict)]
+    return f"; observed shows instead: {', '.join(shown + ['the clock'])}"
 
 
 def _outcome_phones(scenario: Scenario) -> list[str]:
