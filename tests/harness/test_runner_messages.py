@@ -4,7 +4,8 @@ import pytest
 
 from harness import servers
 from harness.scenario.loader import load_file
-from harness.scenario.runner import FAILED, REACH, Environment, _latest, run_scenario
+from harness.scenario.runner import FAILED, Environment, run_scenario
+from harness.scenario.steps import REACH, _latest
 
 REPLY_BEFORE_THE_BATCH = """\
 id: reply-not-yet-batched
