@@ -28,12 +28,12 @@ class FreshPlatform:
 
     def __init__(self):
         self.clock, self.clock_answer = "real", PlainTextResponse("", 404)
+        self.workspace_answer = JSONResponse({"workspace": "w1", "webhooks": {}}, 201)
         self.app = Starlette(routes=[
             Route("/driver/v1/capabilities", lambda request: JSONResponse(
                 {"profiles": ["opt_out_keywords"], "providers": ["sinch"], "workspaces": True,
                  **({"clock": self.clock} if self.clock else {})})),
-            Route("/driver/v1/workspaces", lambda request: JSONResponse({"workspace": "w1", "webhooks": {}}, 201),
-                  methods=["POST"]),
+            Route("/driver/v1/workspaces", lambda request: self.workspace_answer, methods=["POST"]),
             Route("/driver/v1/workspaces/{ws}", lambda request: Response(status_code=204), methods=["DELETE"]),
             Route("/driver/v1/workspaces/{ws}/clock", lambda request: self.clock_answer),
         ])
@@ -109,3 +109,18 @@ def test_a_scenario_path_found_nowhere_names_the_directory_and_suggests_k(tmp_pa
         "(`smsproof list scenarios` names them)\n")
     assert main(["certify", "--scenarios", str(tmp_path / "none.yaml")]) == EXIT_USAGE
     assert capsys.readouterr().err == f"smsproof: error: no scenarios at {tmp_path / 'none.yaml'}\n"
+
+
+def test_a_scratch_workspace_the_real_time_run_cannot_create_is_one_line_and_exit_4(fresh, fakes_url, tmp_path, capsys):
+    fresh.answer(JSONResponse({"now": "2026-01-05T10:00:00Z"}))
+    for answer, says in [(PlainTextResponse("nope", 500), "answered 500"),
+                         (JSONResponse({"id": "w1"}, 201), "answered '{\"id\": \"w1\"}', not {\"workspace\": id}")]:
+        fresh.workspace_answer = answer
+        try:
+            code = certify(fresh, fakes_url, tmp_path)
+        finally:
+            fresh.workspace_answer = JSONResponse({"workspace": "w1", "webhooks": {}}, 201)
+        err = capsys.readouterr().err
+        assert code == EXIT_CAPABILITY
+        assert err == ("smsproof: error: capabilities.clock is 'real', so this is a real-time run and it reads the "
+                       f"platform's clock in a scratch workspace: POST {fresh.url}/driver/v1/workspaces {says}\n")
