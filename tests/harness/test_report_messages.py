@@ -61,6 +61,9 @@ def test_a_must_requirement_failed_only_at_should_says_so_and_that_it_does_not_b
     html = report.render_html(built)
     assert "OPT-BATCH-HOURLY</a> (MUST requirement, checked at SHOULD: not blocking)" in html
     assert '<p class="level">MUST, blocking</p>' in html
+    matrix = html[html.index('<section id="matrix">'):]
+    assert "FAILED (MUST requirement, checked at SHOULD: not blocking)</td>" in matrix
+    assert "FAILED (MUST, blocking)</td>" in matrix
 
 
 def test_a_should_requirement_failing_says_it_does_not_block():
