@@ -144,3 +144,16 @@ def test_unacknowledged_callbacks_are_listed_under_conformance(page):
     section.scroll_into_view_if_needed()
     assert section.is_visible()
     assert "did not acknowledge" in section.inner_text() and CM_204 in section.inner_text()
+
+
+def test_the_counts_are_of_the_selected_profiles_and_the_others_are_folded_away(page):
+    """`--profile opt_out_keywords` once read "... 40 not applicable": requirements of profiles not selected."""
+    total, others = len(CAT.by_profile("opt_out_keywords")), len(CAT.requirements) - len(CAT.by_profile("opt_out_keywords"))
+    assert page.locator("#counts").inner_text() == (f"{total - 2}/{total} requirements passed, 2 failed; "
+                                                    f"{others} requirements of other profiles not selected")
+    folded = page.locator("#not-selected")
+    assert folded.locator("summary").inner_text().startswith(f"{others} requirements of other profiles, not selected")
+    assert not folded.locator("table").first.is_visible()
+    folded.locator("summary").click()
+    assert folded.locator("table").first.is_visible()
+    assert folded.locator("td.NOT-SELECTED").count() == others
