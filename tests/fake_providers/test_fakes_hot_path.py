@@ -1,6 +1,6 @@
 """The send path's shortcuts answer exactly as the general code does: the shared JSON encoder and
-decoder, the POST shortcut past the router,
-UTC timestamps, and the remembered Host routing; and serve's collector policy."""
+decoder, the POST shortcut past the router, UTC timestamps, and the remembered Host routing; and
+serve's collector policy."""
 import gc
 import json
 import re
