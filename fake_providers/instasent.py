@@ -42,7 +42,6 @@ Choices where Instasent's documentation is silent:
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ from .callbacks import Callback, RetryPolicy
 from .encoding import SegmentedText, gsm_septets, segment
 from .journal import Message
 from .phones import to_e164
-from .provider import JSONResponse, ProviderBackend
+from .provider import JSONResponse, ProviderBackend, json_body
 
 INSTASENT_RETRY = RetryPolicy(first_delay=30, max_retries=8, retry_statuses=lambda status: True,
                               timeout=5.0)
@@ -352,7 +351,7 @@ def instasent_routes(backend: Backend) -> list[BaseRoute]:
                 body = None
                 if takes_json:
                     try:
-                        body = json.loads(await request.body())
+                        body = await json_body(request)
                     except (ValueError, UnicodeDecodeError):
                         raise InstasentError(400, "Problems parsing JSON") from None
                 data = action(request, account, body)
