@@ -124,9 +124,12 @@ def create_app(network: Network | None = None,
                 await ticker
             await network.outbox.aclose()
 
-    routes = [route for b in backends for route in b.routes()]  # the hot paths first
-    routes += [Mount("/_smsproof", routes=control.routes(network)
-                     + inbox.routes(network, control.OPENAPI))]  # the web inbox at /_smsproof/
+    # The control API first: no provider path starts with /_smsproof, and a control request
+    # (a reply through /_smsproof/inbound) then skips some 45 provider routes. Provider POSTs
+    # (the sends) are routed by ProviderHosts.
+    routes = [Mount("/_smsproof", routes=control.routes(network)
+                    + inbox.routes(network, control.OPENAPI))]  # the web inbox at /_smsproof/
+    routes += [route for b in backends for route in b.routes()]
     routes += [Mount(f"/{b.name}", routes=b.routes()) for b in backends]
     routes += [Route("/", to_inbox)]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})

@@ -16,6 +16,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import create_app
+from .callbacks import AiohttpPoster
 from .journal import Journal
 from .network import Network
 
@@ -244,6 +245,7 @@ def run(host: str = "127.0.0.1", port: int = 8010, demo: bool = True,
     network = Network()
     network.journal.max_records = max_messages
     network.outbox.allowed_hosts = tuple(callback_hosts)
+    network.outbox.poster = AiohttpPoster()
     app = create_app(network)
     if log:
         log_requests(network.journal)
