@@ -210,7 +210,9 @@ def main() -> int:
             ours, theirs = (next(r for r in rows if r["round"] == round_ and r["server"] == s)
                             for s in ("smsproof", "wiremock"))
             ratio = ours["rate"] / theirs["rate"] if theirs["rate"] else float("inf")
-            print(f"round {round_}: smsproof / WireMock = {ratio:.2f}x (target 2.5x)")
+            per_cpu = (f", per server CPU-second {ours['per_cpu_second'] / theirs['per_cpu_second']:.2f}x"
+                       if ours["per_cpu_second"] and theirs["per_cpu_second"] else "")
+            print(f"round {round_}: smsproof / WireMock = {ratio:.2f}x in sends/s{per_cpu} (target 2.5x)")
     return 0
 
 
