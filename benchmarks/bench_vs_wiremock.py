@@ -32,19 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sinch_send import cpu_seconds, free_port, paced, percentiles  # noqa: E402
+from bench_sinch_send import WRK_SCRIPT, cpu_seconds, free_port, paced, percentiles  # noqa: E402
 
 ACCOUNT, TOKEN = "demo-service-plan", "demo-token"
-WRK_SCRIPT = """
-counter = 0
-request = function()
-  counter = counter + 1
-  local body = string.format('{"to":["+3460%%07d"],"from":"Shop","body":"Your code is %%04d"}',
-                             counter %% 10000000, counter %% 10000)
-  return wrk.format("POST", "/xms/v1/%s/batches",
-                    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}, body)
-end
-""" % (ACCOUNT, TOKEN)
 # The stub echoes the request as Sinch's answer does (id, to, from, body, timestamps).
 STUB = {
     "request": {"method": "POST", "urlPathPattern": "/xms/v1/[^/]+/batches"},
