@@ -1,9 +1,9 @@
 """The outbox of callbacks (MO messages and delivery reports) to the platform under test.
 
-Each callback is delivered with httpx.AsyncClient (with aiohttp under `smsproof serve`); failures are retried by the provider's retry
-policy on the fakes' clock; every attempt is journaled (status or error, latency). A callback that
-cannot be delivered is never dropped silently: it stays in the outbox, pending or failed, visible
-through `GET /_smsproof/callbacks`."""
+Each callback is delivered with httpx.AsyncClient (with aiohttp under `smsproof serve`);
+failures are retried by the provider's retry policy on the fakes' clock; every attempt is
+journaled (status or error, latency). A callback that cannot be delivered is never dropped
+silently: it stays in the outbox, pending or failed, visible through `GET /_smsproof/callbacks`."""
 from __future__ import annotations
 
 import asyncio
