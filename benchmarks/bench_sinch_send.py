@@ -220,8 +220,8 @@ def in_process(sends: int) -> None:
         gc.freeze()
         gc.callbacks.append(freeze_survivors)
         path = f"/xms/v1/{ACCOUNT}/batches"
-        bodies = [json.dumps({"to": [recipient(n)], "from": "Shop", "body": f"Your code is {n % 10000:04d}"}).encode()
-                  for n in range(sends + 2000)]
+        bodies = [json.dumps({"to": [recipient(n)], "from": "Shop",
+                              "body": f"Your code is {n % 10000:04d}"}).encode() for n in range(sends + 2000)]
         for n, body in enumerate(bodies):
             if n == 2000:  # after a warm-up
                 started = time.process_time()
