@@ -54,7 +54,6 @@ integrations), so the fake's choice:
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -71,7 +70,7 @@ from .callbacks import Callback, RetryPolicy
 from .encoding import SegmentedText, gsm_septets, segment
 from .journal import Message
 from .phones import to_e164
-from .provider import JSONResponse, ProviderBackend
+from .provider import JSONResponse, ProviderBackend, json_body
 
 INSTASENT_RETRY = RetryPolicy(first_delay=30, max_retries=8, retry_statuses=lambda status: True,
                               timeout=5.0)
@@ -364,7 +363,7 @@ def instasent_routes(backend: Backend) -> list[BaseRoute]:
                 body = None
                 if takes_json:
                     try:
-                        body = json.loads(await request.body())
+                        body = await json_body(request)
                     except (ValueError, UnicodeDecodeError):
                         raise InstasentError(400, "Problems parsing JSON") from None
                 data = action(request, account, body)
