@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import pstats
 import signal
@@ -25,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -66,9 +68,7 @@ def ok(response: httpx.Response) -> dict:
 
 
 async def storm(fakes_url: str, platform_url: str, args) -> None:
-    # idle connections dropped before uvicorn closes them (5 s): no keep-alive race
-    limits = httpx.Limits(max_connections=args.concurrency + 4, keepalive_expiry=2)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=60) as client:  # set-up and checks
         await wait_up(client, f"{fakes_url}/_smsproof/health")
         await wait_up(client, f"{platform_url}/driver/v1/capabilities")
         created = ok(await client.post(f"{platform_url}/driver/v1/workspaces"))
@@ -92,24 +92,34 @@ async def storm(fakes_url: str, platform_url: str, args) -> None:
         latencies: list[float] = []
         failures: list[str] = []
 
+        # The handsets post with aiohttp: httpx's pool cost this process a core at 300 replies/s.
+        # Idle connections are dropped before uvicorn closes them (5 s): no keep-alive race.
+        handsets = aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+            limit=args.concurrency, keepalive_timeout=2), timeout=aiohttp.ClientTimeout(total=60))
+
         async def handset() -> None:
             for phone in queue:
                 started = time.perf_counter()
                 try:
-                    answer = await client.post(f"{fakes_url}/_smsproof/inbound", json={
-                        "provider": args.provider, "from": phone, "to": LONG_CODE, "body": "STOP"})
-                except httpx.TransportError as exc:  # counted, and the storm goes on
+                    async with handsets.post(f"{fakes_url}/_smsproof/inbound", json={
+                            "provider": args.provider, "from": phone, "to": LONG_CODE,
+                            "body": "STOP"}) as answer:
+                        status, text = answer.status, await answer.text()
+                except (aiohttp.ClientError, TimeoutError) as exc:  # counted, and the storm goes on
                     failures.append(f"{phone}: {type(exc).__name__} {exc}")
                     continue
                 latencies.append(time.perf_counter() - started)
-                if answer.status_code != 201 or answer.json()["callback"]["state"] != "delivered":
-                    failures.append(f"{phone}: {answer.status_code} {answer.text[:200]}")
+                if status != 201 or json.loads(text)["callback"]["state"] != "delivered":
+                    failures.append(f"{phone}: {status} {text[:200]}")
 
         pids = {name: server.pid for name, server in args.servers.items()}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         began = time.perf_counter()
-        await asyncio.wait_for(asyncio.gather(*(handset() for _ in range(args.concurrency))),
-                               timeout=args.timeout)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(handset() for _ in range(args.concurrency))),
+                                   timeout=args.timeout)
+        finally:
+            await handsets.close()
         elapsed = time.perf_counter() - began
         cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
         load = os.getloadavg()[0]

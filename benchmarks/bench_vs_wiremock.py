@@ -32,19 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sinch_send import cpu_seconds, free_port, paced, percentiles  # noqa: E402
+from bench_sinch_send import WRK_SCRIPT, cpu_seconds, free_port, paced, percentiles  # noqa: E402
 
 ACCOUNT, TOKEN = "demo-service-plan", "demo-token"
-WRK_SCRIPT = """
-counter = 0
-request = function()
-  counter = counter + 1
-  local body = string.format('{"to":["+3460%%07d"],"from":"Shop","body":"Your code is %%04d"}',
-                             counter %% 10000000, counter %% 10000)
-  return wrk.format("POST", "/xms/v1/%s/batches",
-                    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}, body)
-end
-""" % (ACCOUNT, TOKEN)
 # The stub echoes the request as Sinch's answer does (id, to, from, body, timestamps).
 STUB = {
     "request": {"method": "POST", "urlPathPattern": "/xms/v1/[^/]+/batches"},
@@ -210,7 +200,9 @@ def main() -> int:
             ours, theirs = (next(r for r in rows if r["round"] == round_ and r["server"] == s)
                             for s in ("smsproof", "wiremock"))
             ratio = ours["rate"] / theirs["rate"] if theirs["rate"] else float("inf")
-            print(f"round {round_}: smsproof / WireMock = {ratio:.2f}x (target 2.5x)")
+            per_cpu = (f", per server CPU-second {ours['per_cpu_second'] / theirs['per_cpu_second']:.2f}x"
+                       if ours["per_cpu_second"] and theirs["per_cpu_second"] else "")
+            print(f"round {round_}: smsproof / WireMock = {ratio:.2f}x in sends/s{per_cpu} (target 2.5x)")
     return 0
 
 

@@ -1,9 +1,9 @@
 """The outbox of callbacks (MO messages and delivery reports) to the platform under test.
 
-Each callback is delivered with httpx.AsyncClient; failures are retried by the provider's retry
-policy on the fakes' clock; every attempt is journaled (status or error, latency). A callback that
-cannot be delivered is never dropped silently: it stays in the outbox, pending or failed, visible
-through `GET /_smsproof/callbacks`."""
+Each callback is delivered with httpx.AsyncClient (with aiohttp under `smsproof serve`);
+failures are retried by the provider's retry policy on the fakes' clock; every attempt is
+journaled (status or error, latency). A callback that cannot be delivered is never dropped
+silently: it stays in the outbox, pending or failed, visible through `GET /_smsproof/callbacks`."""
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +12,12 @@ import fnmatch
 import itertools
 import json
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+import aiohttp
 import httpx
 
 from .clock import Clock, iso_millis
@@ -26,6 +28,39 @@ Signer = Callable[[bytes, datetime], dict]
 # Connections to platforms kept open: httpx keeps 20 by default, so a storm of 50 callbacks in
 # flight closed and reopened a connection for most of them (the STOP storm benchmark).
 KEEP_ALIVE = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+
+class AiohttpPoster:
+    """Posts callbacks with aiohttp: `smsproof serve`'s client (in-process, the outbox keeps
+    httpx, which tests and `fake_providers.testing` route through their transports). httpx's
+    pool walks every pooled connection, polling each idle socket, on every request, and h11
+    parses HTTP in Python: in the STOP storm that was most of the fakes' CPU per reply. The
+    same attempt as through httpx: redirects not followed, proxies from the environment,
+    `timeout` seconds to connect and for each read."""
+
+    def __init__(self) -> None:
+        self._session = None
+
+    async def post(self, url: str, body: bytes, headers: dict,
+                   timeout: float) -> tuple[int | None, str | None]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=KEEP_ALIVE.max_connections,
+                                               keepalive_timeout=KEEP_ALIVE.keepalive_expiry),
+                trust_env=bool(urllib.request.getproxies()))  # aiohttp reads them per request
+        try:
+            async with self._session.post(url, data=body, headers=headers, allow_redirects=False,
+                                          timeout=aiohttp.ClientTimeout(connect=timeout, sock_read=timeout)) \
+                    as response:
+                await response.read()
+                return response.status, None
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 def is_2xx(status: int) -> bool:
@@ -109,6 +144,7 @@ class Outbox:
         self._callbacks: list[Callback] = []
         self._ids = itertools.count(1)
         self.allowed_hosts: tuple[str, ...] = ()  # `smsproof serve --callback-host`; empty: any
+        self.poster: AiohttpPoster | None = None  # set by `smsproof serve`; None: httpx
 
     def create(self, provider: str, account: str, kind: str, url: str | None, payload: Any,
                policy: RetryPolicy, signer: Signer | None = None,
@@ -186,6 +222,8 @@ class Outbox:
                                    and (account is None or c.account == account)))]
 
     async def aclose(self) -> None:
+        if self.poster is not None:
+            await self.poster.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -205,12 +243,16 @@ class Outbox:
                                (callback.provider, callback.account))
 
     async def _post(self, callback: Callback) -> tuple[int | None, str | None, float]:
-        if self._client is None:
-            self._client = self._client_factory()
         headers = {"Content-Type": callback.content_type}
         if callback.signer is not None:
             headers.update(callback.signer(callback.body, self.clock.now()))
         started = time.perf_counter()
+        if self.poster is not None:
+            status, error = await self.poster.post(callback.url, callback.body, headers,
+                                                   callback.policy.timeout)
+            return status, error, (time.perf_counter() - started) * 1000
+        if self._client is None:
+            self._client = self._client_factory()
         try:
             response = await self._client.post(callback.url, content=callback.body,
                                                headers=headers, timeout=callback.policy.timeout)

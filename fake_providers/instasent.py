@@ -18,12 +18,23 @@ vocabulary (DLR_STATUSES), scriptable per number through the handset script's `r
 webhooks time out after 5 s and are retried with exponential backoff (documented), 30 s doubling
 8 times (the fake's choice: the docs give no numbers).
 
-Choices where Instasent's documentation is silent:
+Published and followed: the wrappers `{"entity": {...}}` and `{"entities": [...]}` (the
+`sms-list` / `sms-create` operations of transactional.openapi.yaml), the webhook payload of the
+DLR page (`id`, `clientId`, `status`, `code`, `eventAt` on every call; an inbound also carries
+`message`; status words as listed there, `inbound` for a reply as the page's introduction names
+it, `stop` for an opt-out reply) and `enqueued` as the status of an SMS not yet sent (the
+status filter of Instasent's own n8n node, dev-instasent/n8n-nodes-instasent).
 
-- The entity (`{"entity": {...}}`, lists `{"entities": [...]}` newest first): `id` (24 hex digits),
-  `clientId`, `from`, `to` (E.164), `text` (as sent to the handset), `status` (`enqueued`, then
-  `sent` when dispatched, then the DLR status), `chunks` (segments), `charsCount` (GSM septets or
-  UCS-2 units, what the chunking counts), `encoding` (`GSM` | `UCS2`) and `createdAt`.
+Not published anywhere we could read (searched 2026-11-29: the docs site's pages and OpenAPI
+copies, where `ResponseSmsItem` is referenced but its property list is cut off; Instasent's
+PHP, Python, Node, Java and Ruby SDKs, which pass bodies through untyped; third-party
+integrations), so the fake's choice:
+
+- The entity's fields (newest first in lists): `id` (24 hex digits), `clientId`, `from`, `to`
+  (E.164), `text` (as sent to the handset), `status` (`enqueued`, then `sent` when dispatched,
+  then the DLR status), `chunks` (segments), `charsCount` (GSM septets or UCS-2 units, what the
+  chunking counts), `encoding` (`GSM` | `UCS2`) and `createdAt`. A platform should read only
+  `id`, `clientId` and `status` from it: those are the fields the DLR page ties to it.
 - Without `allowUnicode: true`, characters outside GSM 03.38 are transliterated (unidecode) and
   what is still not GSM becomes `?`: the message goes as GSM. `clientId` is at most 40 characters
   and unique per token. `from` is at most 11 characters, or a phone number of up to 16.
@@ -32,17 +43,17 @@ Choices where Instasent's documentation is silent:
   non-array body is 400.
 - Paging: `page` from 1, `per_page` 1..100 (default 1 and 10), read leniently so that the
   official client's `page=1per_page=10` works.
-- DLRs (`{"id", "clientId", "status", "code", "eventAt"}`, `clientId` null when none was given):
-  `sent` at dispatch, then delivered 0, failed 1, expired 2, rejected 3, or failed 4 for a bounce
-  (the number no longer exists). Inbound: `{"id", "from", "to", "message", "status", "code",
-  "eventAt"}` with status `stop` when the first word is STOP or BAJA, else `inbound`, and no
-  `clientId`. Instasent has one webhook per token: DLRs go to the account's `dlr_callback_url`,
-  inbound to its `mo_callback_url`, each falling back on the other. Any non-2xx is retried after
-  30 s, doubling, 8 times (about two hours).
+- DLR codes (the page says only that `code` narrows error and failed): `sent` at dispatch,
+  then delivered 0, failed 1, expired 2, rejected 3, or failed 4 for a bounce (the number no
+  longer exists); `clientId` null when none was given. Inbound: the DLR payload's fields
+  (`clientId` null, `code` 0) plus `message`, and `from` and `to` (the fake's addition: the page
+  names no sender field, and a reply cannot be handled without one); status `stop` when the
+  first word is STOP or BAJA, else `inbound`. Instasent has one webhook per token: DLRs go to
+  the account's `dlr_callback_url`, inbound to its `mo_callback_url`, each falling back on the
+  other. Any non-2xx is retried after 30 s, doubling, 8 times (about two hours).
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -59,7 +70,7 @@ from .callbacks import Callback, RetryPolicy
 from .encoding import SegmentedText, gsm_septets, segment
 from .journal import Message
 from .phones import to_e164
-from .provider import JSONResponse, ProviderBackend
+from .provider import JSONResponse, ProviderBackend, json_body
 from .table import ChunkedTable
 
 INSTASENT_RETRY = RetryPolicy(first_delay=30, max_retries=8, retry_statuses=lambda status: True,
@@ -293,9 +304,9 @@ class Backend(ProviderBackend):
         inbound_id = secrets.token_hex(12)
         phone = to_e164(sender) or sender
         first_word = (body.split() or [""])[0].casefold()
-        payload = {"id": inbound_id, "from": phone, "to": number.number, "message": body,
-                   "status": "stop" if first_word in STOP_WORDS else "inbound", "code": 0,
-                   "eventAt": event_time(self.network.clock.now())}
+        payload = {"id": inbound_id, "clientId": None, "from": phone, "to": number.number,
+                   "message": body, "status": "stop" if first_word in STOP_WORDS else "inbound",
+                   "code": 0, "eventAt": event_time(self.network.clock.now())}
         message = self.record_mo(account.id, phone, number.number, body, inbound_id)
         callback = await self.emit(account.id, "mo", account.mo_callback_url or account.dlr_callback_url,
                                    payload)
@@ -366,7 +377,7 @@ def instasent_routes(backend: Backend) -> list[BaseRoute]:
                 body = None
                 if takes_json:
                     try:
-                        body = json.loads(await request.body())
+                        body = await json_body(request)
                     except (ValueError, UnicodeDecodeError):
                         raise InstasentError(400, "Problems parsing JSON") from None
                 data = action(request, account, body)

@@ -46,6 +46,18 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+PARSED_JSON = "smsproof.json"  # scope key: the body as the hostile-input check parsed it
+
+
+async def json_body(request: Request) -> Any:
+    """The request body's JSON, parsed once: by the endpoint wrapper's hostile-input check when
+    it was JSON, else here, raising json's own ValueError as `json.loads` would."""
+    try:
+        return request.scope[PARSED_JSON]
+    except KeyError:
+        return json.loads(await request.body())
+
+
 class HostileJSON(ValueError):
     """A JSON document no provider accepts and no response could echo: nested past
     MAX_JSON_DEPTH, a lone UTF-16 surrogate, a number out of float range, NaN or Infinity."""
@@ -62,13 +74,25 @@ def _not_json(name: str) -> Any:
     raise HostileJSON(f"{name} is not JSON")
 
 
+# One decoder for every request (`json.loads` with parse_float builds a decoder per call).
+_FINITE_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_not_json)
+
+
+def _loads_finite(raw: bytes | str) -> Any:
+    """`json.loads(raw, parse_float=_finite, parse_constant=_not_json)`, step for step."""
+    if isinstance(raw, str):
+        if raw.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+        return _FINITE_DECODER.decode(raw)
+    return _FINITE_DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+
+
 def parse_json(raw: bytes | str, finite: bool = True) -> Any:
     """`json.loads`, but a HostileJSON (a ValueError) for a document that could not be handled
     safely afterwards (deep recursion, an unencodable string, with `finite` an infinite number
     or NaN); other invalid JSON raises json's own ValueError."""
     try:
-        value = (json.loads(raw, parse_float=_finite, parse_constant=_not_json) if finite
-                 else json.loads(raw))
+        value = _loads_finite(raw) if finite else json.loads(raw)
     except RecursionError:
         raise HostileJSON(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     if isinstance(raw, str):
@@ -254,6 +278,7 @@ class ProviderBackend:
             self._journal_request(request, raw, account, name, response)
             return response
 
+        wrapped.provider_endpoint = True  # app.ProviderHosts may call it without the router
         return wrapped
 
     async def _refuse_hostile(self, request: Request) -> Response | None:
@@ -274,7 +299,7 @@ class ProviderBackend:
         raw = request._body = b"".join(chunks)  # what request.body() answers from now on
         if raw:
             try:
-                parse_json(raw)
+                request.scope[PARSED_JSON] = parse_json(raw)
             except HostileJSON as exc:
                 return self.invalid_json_response(f"The JSON input is invalid: {exc}")
             except ValueError:

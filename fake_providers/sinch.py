@@ -24,7 +24,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import sys
@@ -46,7 +45,7 @@ from .handsets import Outcome, operator_of
 from .ids import new_ulid
 from .journal import Message
 from .phones import digits_of, same_number, to_e164
-from .provider import JSONResponse, ProviderBackend
+from .provider import JSONResponse, ProviderBackend, json_body
 from .sinch_groups import Groups, group_routes
 from .table import ChunkedTable
 
@@ -803,7 +802,7 @@ def sinch_routes(backend: Backend) -> list[BaseRoute]:
                         raise SinchError(415, "unsupported_media_type",
                                          "Content-Type must be application/json")
                     try:
-                        body = json.loads(await request.body())
+                        body = await json_body(request)
                     except ValueError as exc:
                         raise SinchError(400, "syntax_invalid_json",
                                          f"The JSON input is invalid: {exc}") from None

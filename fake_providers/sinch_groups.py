@@ -1,11 +1,34 @@
 """Sinch SMS groups (`/groups`): named lists of phone numbers that a batch can name in `to`.
-Create, list, get, members and delete as the API description documents them (update and replace
-are not simulated); a group id in `to` that names no group of the service plan is refused with
-403 `unknown_group` (the description's example spells the message field `description`; the fake
-uses the `text` of every other error body, which the SDKs read)."""
+Create, list, get, update (`POST`: `add`, `remove`, `add_from_group`, `remove_from_group`,
+`name`), replace (`PUT`), delete and members, as the API description documents them (the 3.0
+copy in ballerina-platform/openapi-connectors, openapi/sinch.sms/openapi.yaml, and the current
+description as generated into sinch-sdk-java and the sinch Python SDK, read 2026-11-29):
+
+- update: adds are applied before removes, so a number in both is not in the result; duplicate
+  adds and unknown removes are not refused (a remove takes out the group's own members, not
+  those it has through `child_groups`); `name` absent leaves the name, `null` removes it
+  (the Python SDK sends every unset field as `null`); `add_from_group` / `remove_from_group`
+  copy / subtract another group's members, 403 `unknown_group` when it names no group.
+- replace: the body of create (`name`, `members`, `child_groups`); what is left out is erased.
+  The 3.0 copy marks `members` required, the current description (GroupRequest, every field
+  optional) does not: the fake follows the current one.
+- a group id in `to` that names no group of the service plan is refused with 403
+  `unknown_group` (the description's example spells the message field `description`; the fake
+  uses the `text` of every other error body, which the SDKs read).
+
+- `child_groups` (create, replace; the current description and the GroupDto fixture): ids of the
+  plan's groups whose members are members of this group as they are at each read (a deleted
+  child adds none); `size`, the members list and a batch to the group count them; a child that
+  names no group is 403 `unknown_group` (the 3.0 copy lists that answer for create).
+
+Not simulated: `auto_update` (keyword subscription by MO; accepted, neither stored nor echoed),
+and the description's "a group is evaluated when the batch is sent": the fake expands a group in
+`to` when the batch is created, so a later change to the group does not change a scheduled
+batch."""
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +40,7 @@ from .ids import new_ulid
 from .phones import to_e164
 
 GROUP_ID = re.compile(r"^[0-9A-Za-z]{10,32}$")
-MAX_MEMBERS = 10000
+MAX_MEMBERS = 10000  # per list in a request (members, add, remove)
 MAX_NAME = 20
 
 
@@ -25,43 +48,133 @@ MAX_NAME = 20
 class Group:
     id: str
     name: str | None
-    members: list[str]  # E.164
-    created_at: datetime  # groups are not updated here, so also their modified_at
+    members: list[str]  # its own, E.164, each once, in the order added
+    child_groups: list[str]  # ids of groups whose members are members of this one
+    created_at: datetime
+    modified_at: datetime
 
-    def to_dict(self) -> dict:
-        data = {"id": self.id, "size": len(self.members),
-                "created_at": iso_millis(self.created_at),
-                "modified_at": iso_millis(self.created_at)}
+    def to_dict(self, size: int) -> dict:
+        data = {"id": self.id, "size": size, "created_at": iso_millis(self.created_at),
+                "modified_at": iso_millis(self.modified_at)}
         if self.name is not None:
             data["name"] = self.name
+        if self.child_groups:
+            data["child_groups"] = list(self.child_groups)
         return data
+
+
+def _object(body: Any) -> dict:
+    from .sinch import SinchError
+    if not isinstance(body, dict):
+        raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
+    return body
+
+
+def _name(value: Any) -> str | None:
+    from .sinch import constraint
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_NAME):
+        raise constraint(f"The value of parameter 'name' is invalid; at most {MAX_NAME} characters")
+    return value
+
+
+def _numbers(field: str, value: Any) -> list[str]:
+    """The E.164 form of each phone number of a `members`, `add` or `remove` list (null: none)."""
+    from .sinch import constraint, invalid_format
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_MEMBERS:
+        raise constraint(f"The value of parameter '{field}' is invalid; at most {MAX_MEMBERS} numbers")
+    numbers = []
+    for index, member in enumerate(value):
+        e164 = to_e164(member) if isinstance(member, str) else None
+        if e164 is None:
+            raise invalid_format(f"{field}[{index}]", member, "is not a valid MSISDN or group ID.")
+        numbers.append(e164)
+    return numbers
 
 
 class Groups:
     """The groups of each service plan. (The error helpers come from sinch.py, which imports
-    this module, hence the imports inside the methods.)"""
+    this module, hence the imports inside the functions.)"""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._groups: dict[str, dict[str, Group]] = {}
 
     def create(self, account, body: Any) -> Group:
-        from .sinch import SinchError, constraint, invalid_format
-        if not isinstance(body, dict):
-            raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
-        name, members = body.get("name"), body.get("members", [])
-        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise constraint(f"The value of parameter 'name' is invalid; at most {MAX_NAME} characters")
-        if not isinstance(members, list) or len(members) > MAX_MEMBERS:
-            raise constraint(f"The value of parameter 'members' is invalid; at most {MAX_MEMBERS} numbers")
-        numbers = []
-        for index, member in enumerate(members):
-            e164 = to_e164(member) if isinstance(member, str) else None
-            if e164 is None:
-                raise invalid_format(f"members[{index}]", member, "is not a valid MSISDN or group ID.")
-            numbers.append(e164)
-        group = Group(new_ulid(), name, list(dict.fromkeys(numbers)), self.clock.now())
+        body = _object(body)
+        name, members = _name(body.get("name")), _numbers("members", body.get("members"))
+        children = self._children(account, body.get("child_groups"))
+        now = self.clock.now()
+        group = Group(new_ulid(), name, list(dict.fromkeys(members)), children, now, now)
         self._groups.setdefault(account.id, {})[group.id] = group
+        return group
+
+    def replace(self, account, group_id: str, body: Any) -> Group:
+        group = self.find(account, group_id)
+        body = _object(body)
+        name, members = _name(body.get("name")), _numbers("members", body.get("members"))
+        children = self._children(account, body.get("child_groups"), group_id)
+        group.name, group.members, group.child_groups = name, list(dict.fromkeys(members)), children
+        group.modified_at = self.clock.now()
+        return group
+
+    def _children(self, account, value: Any, parent: str | None = None) -> list[str]:
+        """`child_groups`: ids of the plan's groups (403 unknown_group otherwise), not the group
+        itself."""
+        from .sinch import constraint, invalid_format
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise constraint("The value of parameter 'child_groups' is invalid; "
+                             "a list of group IDs is required")
+        for index, child in enumerate(value):
+            if not isinstance(child, str) or not GROUP_ID.match(child) or child == parent:
+                raise invalid_format(f"child_groups[{index}]", child, "is not a valid group ID.")
+            self.named(account, child)
+        return list(dict.fromkeys(value))
+
+    def members(self, account, group: Group) -> list[str]:
+        """Its own members, then those of its child groups as they are now (a deleted child
+        adds none), each once."""
+        found, seen, pending = dict.fromkeys(group.members), {group.id}, deque(group.child_groups)
+        groups = self._groups.get(account.id, {})
+        while pending:
+            child = groups.get(pending.popleft())
+            if child is not None and child.id not in seen:
+                seen.add(child.id)
+                found.update(dict.fromkeys(child.members))
+                pending.extend(child.child_groups)
+        return list(found)
+
+    def view(self, account, group: Group) -> dict:
+        return group.to_dict(len(self.members(account, group)))
+
+    def update(self, account, group_id: str, body: Any) -> Group:
+        """Adds (`add`, `add_from_group`) before removes (`remove`, `remove_from_group`)."""
+        from .sinch import invalid_format
+        group = self.find(account, group_id)
+        body = _object(body)
+        name = _name(body.get("name")) if "name" in body else group.name
+        add, remove = _numbers("add", body.get("add")), _numbers("remove", body.get("remove"))
+        for field, numbers in (("add_from_group", add), ("remove_from_group", remove)):
+            other = body.get(field)
+            if other is None:
+                continue
+            if not isinstance(other, str):
+                raise invalid_format(field, other, "is not a valid group ID.")
+            numbers.extend(self.members(account, self.named(account, other)))
+        removed = set(remove)
+        members = [m for m in dict.fromkeys(group.members + add) if m not in removed]
+        group.name, group.members, group.modified_at = name, members, self.clock.now()
+        return group
+
+    def named(self, account, group_id: str) -> Group:
+        """The group a request names in its body: 403 unknown_group when there is none."""
+        from .sinch import SinchError
+        group = self._groups.get(account.id, {}).get(group_id)
+        if group is None:
+            raise SinchError(403, "unknown_group", f"Group '{group_id}' is unknown or deleted")
         return group
 
     def find(self, account, group_id: str) -> Group:
@@ -80,21 +193,18 @@ class Groups:
         found = list(reversed(self._groups.get(account.id, {}).values()))
         items = found[page * page_size:(page + 1) * page_size]
         return {"count": len(found), "page": page, "page_size": len(items),
-                "groups": [g.to_dict() for g in items]}
+                "groups": [self.view(account, g) for g in items]}
 
     def expand(self, account, to: list) -> list[str]:
         """`to` with every group id replaced by its members (403 unknown_group for an id that
         names no group, 400 for what is neither a phone number nor a group id)."""
-        from .sinch import SinchError, invalid_format
+        from .sinch import invalid_format
         numbers = []
         for index, entry in enumerate(to):
             if isinstance(entry, str) and to_e164(entry) is not None:
                 numbers.append(entry)
             elif isinstance(entry, str) and GROUP_ID.match(entry):
-                group = self._groups.get(account.id, {}).get(entry)
-                if group is None:
-                    raise SinchError(403, "unknown_group", f"Group '{entry}' is unknown or deleted")
-                numbers.extend(group.members)
+                numbers.extend(self.members(account, self.named(account, entry)))
             else:
                 raise invalid_format(f"to[{index}]", entry, "is not a valid MSISDN or group ID.")
         return numbers
@@ -110,16 +220,22 @@ def group_routes(backend, api, base: str) -> list[BaseRoute]:
     groups = backend.groups
 
     async def create(request, account, body):
-        return 201, groups.create(account, body).to_dict()
+        return 201, groups.view(account, groups.create(account, body))
 
     async def listing(request, account, body):
         return 200, groups.listing(account, dict(request.query_params), backend._paging)
 
     async def get(request, account, body):
-        return 200, groups.find(account, request.path_params["group_id"]).to_dict()
+        return 200, groups.view(account, groups.find(account, request.path_params["group_id"]))
+
+    async def update(request, account, body):
+        return 200, groups.view(account, groups.update(account, request.path_params["group_id"], body))
+
+    async def replace(request, account, body):
+        return 200, groups.view(account, groups.replace(account, request.path_params["group_id"], body))
 
     async def members(request, account, body):
-        return 200, list(groups.find(account, request.path_params["group_id"]).members)
+        return 200, groups.members(account, groups.find(account, request.path_params["group_id"]))
 
     async def delete(request, account, body):
         groups.delete(account, request.path_params["group_id"])
@@ -129,6 +245,8 @@ def group_routes(backend, api, base: str) -> list[BaseRoute]:
         Route(f"{base}/groups", api("create_group", create, True), methods=["POST"]),
         Route(f"{base}/groups", api("list_groups", listing), methods=["GET"]),
         Route(f"{base}/groups/{{group_id}}", api("group", get), methods=["GET"]),
+        Route(f"{base}/groups/{{group_id}}", api("update_group", update, True), methods=["POST"]),
+        Route(f"{base}/groups/{{group_id}}", api("replace_group", replace, True), methods=["PUT"]),
         Route(f"{base}/groups/{{group_id}}", api("delete_group", delete), methods=["DELETE"]),
         Route(f"{base}/groups/{{group_id}}/members", api("group_members", members), methods=["GET"]),
     ]

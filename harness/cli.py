@@ -28,7 +28,7 @@ from fake_providers.server import add_exposure_arguments, add_log_flags
 from harness import catalogue, cli_list, realtime, report, servers, suite
 from harness.driver.client import NotADriverAPI
 from harness.exchanges import UnexpectedResponse, Unreachable
-from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths
+from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths, shipped_copy
 from harness.scenario.runner import PASSED, Environment, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CAPABILITY, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
@@ -36,6 +36,13 @@ VERDICT_EXIT = {report.CERTIFIED: EXIT_OK, report.NOT_CERTIFIED: EXIT_FAILED, re
 REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"  # narrows the property checks (harness/properties/conftest.py)
 PACKAGE = Path(__file__).resolve().parent
 PROPERTY_CHECKS = PACKAGE / "properties"  # Hypothesis checks, run by certify when present
+# Fewer scenarios than this, given by path, run in one worker: starting a worker (its own process, fakes
+# and platform) costs about 3 s of CPU, more than a handful of scenarios take.
+SMALL_RUN = 16
+# Installed pytest plugins the checks do not use: each would be imported by the run and by every worker
+# (schemathesis alone about 1 s of CPU). Blocking a plugin that is not installed is harmless.
+UNUSED_PLUGINS = [arg for name in ("benchmark", "schemathesis", "faker", "respx", "anyio", "platformdirs",
+                                   "xdist.looponfail") for arg in ("-p", f"no:{name}")]
 
 
 class CliError(Exception):
@@ -74,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--mutant", help="run the embedded platform with this mutant")
     certify.add_argument("--workers", type=fake_server.positive_int, default=None,
                          help="parallel workers (pytest-xdist; default: 2 on a machine with 2 cores or more, "
-                              "1 with --fakes or in real-time mode)")
+                              f"1 with --fakes, in real-time mode or for fewer than {SMALL_RUN} scenarios given by path)")
     certify.add_argument("--seed", type=int, help="seed of the property-based checks (default: drawn and recorded in the report)")
     certify.add_argument("-k", dest="keyword", metavar="EXPR",
                          help="only checks matching this pytest -k expression (a PARTIAL run: it certifies nothing)")
@@ -139,13 +146,16 @@ def _moment(text: str) -> datetime:
 
 
 def _check_real_time(args, platform_url: str, fakes_url: str) -> None:
-    """Real-time mode needs a platform clock that runs by itself (exit 4 otherwise)."""
+    """Real-time mode needs a platform clock it can read and that runs by itself (exit 4 otherwise)."""
     env = _connect(platform_url, fakes_url)
     try:
         if args.real_time or env.capabilities.get("clock") != "drivable":
-            realtime.RealTime(args.time_budget).measure(env.driver)
+            why, advice = realtime.why_real_time(env.capabilities, forced=args.real_time)
+            realtime.RealTime(args.time_budget).measure(env.driver, why, advice)
     except realtime.NotChecked as error:
         raise CliError(str(error), EXIT_CAPABILITY) from None
+    except Unreachable as error:
+        raise CliError(str(error), EXIT_UNREACHABLE) from None
     finally:
         env.close()
 
@@ -197,11 +207,27 @@ def serve(args) -> int:
     return EXIT_OK
 
 
-def _load_scenarios(paths: list[str]):
-    paths = paths or [str(DEFAULT_SCENARIOS)]
+def scenario_paths(paths: list[str]) -> list[str]:
+    """The paths given, each as found: here, or a relative one under the shipped scenarios (said on
+    stderr); CliError (exit 2) naming where it looked and how to run a shipped scenario otherwise."""
+    found = []
     for path in paths:
-        if not Path(path).exists():
-            raise CliError(f"no scenarios at {path}", EXIT_USAGE)
+        shipped = shipped_copy(path)
+        if shipped is not None:
+            print(f"smsproof: {path} is not under {Path.cwd()}: using the shipped {shipped}", file=sys.stderr)
+            path = str(shipped)
+        elif not Path(path).exists():
+            where = "" if Path(path).is_absolute() else (
+                f" (neither under the current directory {Path.cwd()} nor under the shipped scenarios); to run a "
+                "shipped scenario by name use -k NAME (`smsproof list scenarios` names them)")
+            raise CliError(f"no scenarios at {path}{where}", EXIT_USAGE)
+        found.append(path)
+    return found
+
+
+def load_scenarios(paths: list[str]):
+    """The scenario paths as found (`scenario_paths`, default: the shipped scenarios) and their scenarios."""
+    paths = scenario_paths(paths) if paths else [str(DEFAULT_SCENARIOS)]
     try:
         return paths, load_paths(paths)
     except ScenarioError as error:
@@ -240,9 +266,10 @@ def certify(args) -> int:
         raise CliError(f"unknown profile {unknown[0]!r} (profiles: {', '.join(catalogue.default().profiles)})", EXIT_USAGE)
     if args.fakes and (args.workers or 1) > 1:
         raise CliError("--fakes needs --workers 1: the fakes' clock is shared by everything they serve", EXIT_USAGE)
+    paths, scenarios = load_scenarios(args.scenarios)
     if args.workers is None:  # two workers: the measured sweet spot on 2 cores (benchmarks/bench_certify.py)
-        args.workers = 1 if args.fakes else min(2, os.cpu_count() or 1)
-    paths, scenarios = _load_scenarios(args.scenarios)
+        small = bool(args.scenarios) and len(scenarios) < SMALL_RUN  # a worker costs more to start than it saves
+        args.workers = 1 if args.fakes or small else min(2, os.cpu_count() or 1)
     narrowing = [reason for reason, present in [
         ("scenario paths", bool(args.scenarios)), ("-k", bool(args.keyword)),
         (REQUIREMENTS_ENV, bool(os.environ.get(REQUIREMENTS_ENV, "").strip()))] if present]
@@ -280,7 +307,7 @@ def certify(args) -> int:
                            EXIT_CAPABILITY)
         _check_real_time(args, platform_url, fakes_url)
         pytest_args = [*paths, *([str(PROPERTY_CHECKS)] if PROPERTY_CHECKS.is_dir() and not args.scenarios else []),
-                       "-p", "no:cacheprovider", "-p", "no:benchmark",
+                       "-p", "no:cacheprovider", *UNUSED_PLUGINS,
                        "-W", "ignore::pytest.PytestAssertRewriteWarning",  # httpx imported anyio before pytest
                        f"--junitxml={run_dir / 'junit.xml'}",
                        f"--smsproof-results={results_dir}", f"--smsproof-platform={args.platform}",
@@ -351,15 +378,17 @@ class _CollectionProblems:
 def _print_summary(built: dict, run_dir: Path) -> None:
     """Root causes first, each with the check that failed and why; then what they probably caused."""
     s, requirements = built["summary"], {r["id"]: r for r in built["requirements"]}
-    failed_checks = {}
+    failed_checks = {}  # requirement -> its first failed check, one at MUST level when there is one
     for check in built["scenarios"]:
         if check["verdict"] in (report.FAILED, "ERROR"):
             for requirement in check["requirements"]:
-                failed_checks.setdefault(requirement, check)
+                at_must = (check.get("levels") or {}).get(requirement) == "MUST"
+                if requirement not in failed_checks or at_must and not failed_checks[requirement][1]:
+                    failed_checks[requirement] = (check, at_must)
     for requirement_id in s["root_causes"]:
         r = requirements[requirement_id]
-        print(f"  FAILED {r['id']} ({r['level']}{', blocking' if r['blocking'] else ''}): {r['title']}")
-        check = failed_checks.get(requirement_id)
+        print(f"  FAILED {r['id']} ({report.level_text(r)}): {r['title']}")
+        check = failed_checks.get(requirement_id, (None,))[0]
         if check:
             print(f"    {report.relative(check['file'])}:{check['line']} {check['name']}: "
                   f"at {check.get('failed_step') or '(setup)'}: {report.one_line(check.get('reason', ''))}")
@@ -372,6 +401,8 @@ def _print_summary(built: dict, run_dir: Path) -> None:
     if s["contract_problems"]:
         print(f"  {len(s['contract_problems'])} kinds of driver-API answers differ from harness/driver/openapi.yaml "
               f"(e.g. {s['contract_problems'][0]}); see report.html")
+    for problem in s["callback_problems"]:
+        print(f"  {problem} (it does not change a verdict; in production the callback comes back)")
     for profile in built["profiles"]:
         if profile["verdict"] == report.NOT_CERTIFIED and not profile["failed"]:
             for item in profile["not_passed"][:3]:
@@ -381,8 +412,7 @@ def _print_summary(built: dict, run_dir: Path) -> None:
     profiles = ", ".join(f"{p['profile']} {p['verdict']}" for p in built["profiles"])
     narrowed = f" (narrowed by {', '.join(built['options']['narrowed_by'])}: certifies nothing)" if s["narrowed"] else ""
     print(f"smsproof: {built['verdict']}{narrowed} {built['platform']['name']}: {profiles}; "
-          f"{s['PASSED']} passed, {s['FAILED']} failed, {s['NOT APPLICABLE']} not applicable, "
-          f"{s['NOT CHECKED']} not checked requirements in {built['duration_s']} s; "
+          f"{report.counts_text(s)}; in {built['duration_s']} s; "
           f"smsproof {built['suite']['smsproof_version']}, suite {built['suite']['hash'][:12]}, "
           f"seed {built['options']['seed']}; reports in {run_dir}")
 
@@ -390,7 +420,7 @@ def _print_summary(built: dict, run_dir: Path) -> None:
 def selftest(args) -> int:
     """The reference passes every check; each mutant fails the checks of the requirement it breaks; each
     conforming variant (another reading the seeds allow) fails no MUST check of its requirement."""
-    _, scenarios = _load_scenarios(args.scenarios)
+    _, scenarios = load_scenarios(args.scenarios)
     target = _target(args.platform, None)
     if target.adapter is None:
         raise CliError("selftest needs a registered platform with mutants, not a URL", EXIT_USAGE)

@@ -15,7 +15,6 @@ from importlib.metadata import PackageNotFoundError, version as _distribution_ve
 from pathlib import Path
 
 from harness import catalogue, servers
-from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, load_paths
 
 KINDS = ("profiles", "requirements", "mutants", "scenarios")
 
@@ -65,14 +64,9 @@ def run(args) -> int:
         for mutant in target.adapter.mutants():
             rows.append(f"{mutant.name}\t{mutant.requirement}\t{getattr(mutant, 'description', '')}")
     else:
-        paths = args.scenarios or [DEFAULT_SCENARIOS]
-        missing = [p for p in paths if not Path(p).exists()]
-        if missing:
-            raise CliError(f"no scenarios at {missing[0]}", EXIT_USAGE)
-        try:
-            scenarios = load_paths(paths)
-        except ScenarioError as error:
-            raise CliError(f"invalid scenario: {error}", EXIT_USAGE) from None
+        from harness.cli import load_scenarios
+
+        _, scenarios = load_scenarios(args.scenarios)
         for scenario in scenarios:
             if any(cat[r].profile in profiles for r in scenario.requirements):
                 rows.append(f"{scenario.name}\t{_shown(scenario.path)}:{scenario.line}\t{' '.join(scenario.requirements)}")

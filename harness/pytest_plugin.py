@@ -129,13 +129,14 @@ class SmsproofSession:
         forced = self.config.getoption("--smsproof-real-time") == "on"
         if not forced and env.capabilities.get("clock") == "drivable":
             return
+        why, advice = realtime.why_real_time(env.capabilities, forced)
         if forced:
             env.capabilities = {**env.capabilities, "clock": "real"}
         capture = self.config.pluginmanager.getplugin("capturemanager")
         progress = realtime.Progress(uncaptured=capture.global_and_fixture_disabled if capture else contextlib.nullcontext)
         env.real_time = realtime.RealTime(self.config.getoption("--smsproof-time-budget"), progress)
         try:
-            env.real_time.measure(env.driver)
+            env.real_time.measure(env.driver, why, advice)
         except realtime.NotChecked as exc:
             pytest.exit(f"smsproof: {exc}", returncode=4)  # the platform lacks a capability the mode needs
 

@@ -16,6 +16,7 @@ from the exact minute of the hour plus `LAG`), since a real run cannot hit a mil
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 import sys
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from harness.exchanges import HarnessHTTPError, UnexpectedResponse
 from harness.scenario.loader import Scenario
 from harness.scenario.matching import format_time, parse_time, seconds
 
@@ -36,6 +38,7 @@ PHASE_SLACK = 60.0  # seconds a scenario with business hours may start after its
 LAG = 2.0  # seconds a step may run late (load, HTTP) on top of the shift's offset from the exact phase
 DEFAULT_BUDGET = 2 * HOUR  # every hour-based scenario fits, whatever the minute the run starts
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+WORKSPACE_SHAPE, CLOCK_SHAPE = '{"workspace": id}', '{"now": an ISO 8601 timestamp}'  # what measure reads
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a Thursday: phases modulo a week keep the weekday
 
 
@@ -228,20 +231,28 @@ class RealTime:
                 stack.enter_context(lock)
             yield
 
-    def measure(self, driver) -> None:
-        """The platform's clock against the wall clock; NotChecked if it does not run by itself
-        (e.g. a drivable platform forced into real time whose clock only moves when driven)."""
-        workspace = driver.create_workspace()
+    def measure(self, driver, why: str = "real-time mode reads the platform's clock",
+                advice: str = "implement it or declare 'drivable'") -> None:
+        """The platform's clock against the wall clock; NotChecked, one line starting with `why`, if it
+        cannot be read (an error status, not `{"now": timestamp}`) or does not run by itself (e.g. a
+        drivable platform forced into real time whose clock only moves when driven)."""
+        try:
+            workspace = driver.create_workspace()
+        except UnexpectedResponse as error:
+            raise NotChecked(f"{why} in a scratch workspace: {_answered(error)}") from None
+        except (KeyError, TypeError):
+            raise NotChecked(f"{why} in a scratch workspace: {_shape(driver, WORKSPACE_SHAPE)}") from None
         try:
             before = time.time()
-            platform = parse_time(workspace.clock()["now"])
+            platform = read_clock(workspace, why, advice)
             self.offset = platform.timestamp() - (before + time.time()) / 2
             time.sleep(0.3)
-            if parse_time(workspace.clock()["now"]) <= platform:
+            if read_clock(workspace, why, advice) <= platform:
                 raise NotChecked("real-time mode needs a clock that runs by itself, and the platform's clock stood "
                                  "still for 0.3 s (a drivable clock moves only when driven)")
         finally:
-            workspace.delete()
+            with contextlib.suppress(HarnessHTTPError):
+                workspace.delete()  # best effort: the verdict on the clock is already decided
 
     def platform_now(self) -> datetime:
         return datetime.fromtimestamp(time.time() + self.offset, timezone.utc)
@@ -272,6 +283,44 @@ class RealTime:
     def close(self) -> None:
         self.cancelled.set()
         self.progress.close()
+
+
+def why_real_time(capabilities: dict, forced: bool) -> tuple[str, str]:
+    """Why a run is in real-time mode and what would fix a clock it cannot read: the opening and the
+    advice of `RealTime.measure`'s one-line errors."""
+    if forced:
+        return ("--real-time was given, so this is a real-time run and it reads the platform's clock",
+                "implement it or run without --real-time")
+    clock = capabilities.get("clock")
+    declared = f"capabilities.clock is {clock!r}" if clock is not None else "capabilities.clock is missing"
+    return (f"{declared}, so this is a real-time run and it reads the platform's clock",
+            "implement it or declare 'drivable'")
+
+
+def read_clock(workspace, why: str, advice: str) -> datetime:
+    """`GET .../clock`'s `now`, or NotChecked naming the answer that is not a clock."""
+    try:
+        answer = workspace.clock()
+    except UnexpectedResponse as error:
+        raise NotChecked(f"{why}: {_answered(error)}; {advice}") from None
+    now = answer.get("now") if isinstance(answer, dict) else None
+    try:
+        return parse_time(now)
+    except (TypeError, AttributeError, ValueError):
+        raise NotChecked(f"{why}: {_shape(workspace.driver, CLOCK_SHAPE)}; {advice}") from None
+
+
+def _answered(error: UnexpectedResponse) -> str:
+    x = error.exchange
+    return f"{x.method} {x.url} answered {x.status}"
+
+
+def _shape(client, wanted: str) -> str:
+    """The last exchange of `client`, as an answer that is not what the harness reads."""
+    x = client.transcript[-1]
+    body = x.response if isinstance(x.response, str) else json.dumps(x.response, ensure_ascii=False)
+    body = " ".join(body.split())
+    return f"{x.method} {x.url} answered {body[:80] + '...' if len(body) > 80 else body!r}, not {wanted}"
 
 
 @dataclass

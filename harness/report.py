@@ -1,8 +1,10 @@
 """Verdicts per requirement and per profile from check results, and the report files.
 
 A requirement is FAILED when any of its checks failed (blocking when one failed at MUST level),
-PASSED when at least one check passed and none failed, NOT APPLICABLE when its profile is not named
-in the run (not offered, not selected), and NOT CHECKED when no check of the suite ran for it.
+PASSED when at least one check passed and none failed, NOT APPLICABLE when its profile is not offered
+or no check could run on this platform, NOT CHECKED when no check of the suite ran for it, and NOT
+SELECTED when its profile is not among those the run certifies (`--profile`): those are counted apart,
+outside the run's scope, so that "23/23 passed" reads as it should.
 Nothing without a passing check is ever reported PASSED.
 
 A run certifies the profiles it names. A profile is CERTIFIED only when every MUST requirement in it
@@ -28,7 +30,8 @@ import jinja2
 
 from harness import SUITE_VERSION, catalogue
 
-PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED = "PASSED", "FAILED", "NOT APPLICABLE", "NOT CHECKED"
+PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED, NOT_SELECTED = "PASSED", "FAILED", "NOT APPLICABLE", "NOT CHECKED", "NOT SELECTED"
+IN_SCOPE = (PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED)  # requirement verdicts of the profiles a run certifies
 CERTIFIED, NOT_CERTIFIED, PARTIAL = "CERTIFIED", "NOT CERTIFIED", "PARTIAL"
 TEMPLATE = Path(__file__).with_name("report.html")
 
@@ -73,7 +76,10 @@ def verdicts(results: list[dict], cat: catalogue.Catalogue, offered_profiles: se
         verdict.must_passed = (any(e["verdict"] == PASSED for e in must_checks)
                                and not any(e["verdict"] in (FAILED, "ERROR") for e in must_checks))
         if named_profiles is not None and requirement.profile not in named_profiles:
-            verdict.verdict, verdict.reason = NOT_APPLICABLE, f"profile {requirement.profile} not named in this run"
+            verdict.verdict = NOT_SELECTED
+            verdict.reason = (f"profile {requirement.profile} not selected in this run (--profile)"
+                              if requirement.profile in offered_profiles else
+                              f"profile {requirement.profile} not offered by the platform, so not selected")
         elif requirement.profile not in offered_profiles:
             verdict.verdict, verdict.reason = NOT_APPLICABLE, f"profile {requirement.profile} not offered by the platform"
         elif failed:
@@ -134,15 +140,16 @@ def overall(profiles: list[dict], narrowed: bool) -> str:
 
 def summary(requirement_verdicts: list[RequirementVerdict], results: list[dict], profiles: list[dict],
             narrowed: bool) -> dict[str, Any]:
-    counts = {v: sum(r.verdict == v for r in requirement_verdicts) for v in (PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED)}
+    counts = {v: sum(r.verdict == v for r in requirement_verdicts) for v in (*IN_SCOPE, NOT_SELECTED)}
     blocking = [r.id for r in requirement_verdicts if r.blocking]
     contract = sorted({p for r in results for p in r.get("contract_problems") or []})
+    callbacks = sorted({p for r in results for p in r.get("callback_problems") or []})
     verdict = overall(profiles, narrowed)
-    return {**counts, "verdict": verdict, "certified": verdict == CERTIFIED, "narrowed": narrowed,
+    return {**counts, "selected": sum(counts[v] for v in IN_SCOPE), "verdict": verdict, "certified": verdict == CERTIFIED, "narrowed": narrowed,
             "profiles_certified": [p["profile"] for p in profiles if p["verdict"] == CERTIFIED],
             "blocking_failures": blocking,
             "root_causes": [r.id for r in requirement_verdicts if r.verdict == FAILED and not r.probable_cause],
-            "contract_problems": contract}
+            "contract_problems": contract, "callback_problems": callbacks}
 
 
 def build(*, run_id: str, started_at: str, duration_s: float, platform: dict, options: dict, files: dict,
@@ -166,6 +173,27 @@ def build(*, run_id: str, started_at: str, duration_s: float, platform: dict, op
         "requirements": [vars(v) for v in requirement_verdicts],
         "scenarios": [r if r["verdict"] in (FAILED, "ERROR") else {**r, "exchanges": [], "timeline": []} for r in results],
     }
+
+
+def level_text(requirement: dict) -> str:
+    """A failed requirement's level and whether its failure blocks: 'MUST, blocking', or, for a MUST
+    requirement whose failed checks ran at SHOULD (a reading the catalogue holds at SHOULD), 'MUST
+    requirement, checked at SHOULD: not blocking', so that a PARTIAL or CERTIFIED run reads right."""
+    if requirement["blocking"]:
+        return f"{requirement['level']}, blocking"
+    if requirement["level"] == "MUST":
+        return "MUST requirement, checked at SHOULD: not blocking"
+    return f"{requirement['level']}: not blocking"
+
+
+def counts_text(summary: dict) -> str:
+    """'23/23 requirements passed; 40 requirements of other profiles not selected' (zeros left out)."""
+    rest = ", ".join(f"{summary[v]} {v.lower()}" for v in IN_SCOPE[1:] if summary.get(v))
+    selected = summary.get("selected", sum(summary.get(v, 0) for v in IN_SCOPE))
+    text = f"{summary[PASSED]}/{selected} requirements passed" + (f", {rest}" if rest else "")
+    if summary.get(NOT_SELECTED):
+        text += f"; {summary[NOT_SELECTED]} requirements of other profiles not selected"
+    return text
 
 
 def write(report: dict, directory: Path) -> None:
@@ -195,6 +223,7 @@ def render_html(report: dict, cat: catalogue.Catalogue | None = None) -> str:
     cat = cat or catalogue.default()
     templates = {"report": TEMPLATE.read_text(encoding="utf-8"), "exchange": EXCHANGE}
     env = jinja2.Environment(loader=jinja2.DictLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals.update(counts_text=counts_text, level_text=level_text, NOT_SELECTED=NOT_SELECTED)
     env.filters.update(pretty=_pretty, compact=_compact, diff=_diff, relative=relative, readable_time=_readable_time)
     profiles: dict[str, list[dict]] = {}
     for requirement in report["requirements"]:
@@ -211,7 +240,10 @@ def render_html(report: dict, cat: catalogue.Catalogue | None = None) -> str:
         failures.append({"requirement": requirement, "anchor": f"fail-{r['id']}",
                          "checks": [s for s in failed_checks if r["id"] in s["requirements"]]})
     anchors = {f["requirement"]["id"]: f["anchor"] for f in failures}
-    return env.get_template("report").render(report=report, profiles=profiles, failures=failures, anchors=anchors)
+    other_profiles = [name for name, requirements in profiles.items()
+                      if all(r["verdict"] == NOT_SELECTED for r in requirements)]
+    return env.get_template("report").render(report=report, profiles=profiles, failures=failures, anchors=anchors,
+                                             other_profiles=other_profiles)
 
 
 def _pretty(value) -> str:

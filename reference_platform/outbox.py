@@ -1,6 +1,7 @@
 """Handing one SMS to a provider and remembering it for its delivery reports."""
 
 import asyncio
+import functools
 
 import httpx
 from ulid import ULID
@@ -10,6 +11,8 @@ from .segments import segment
 from .workspace import SentMessage, Workspace
 
 TIMEOUT_SECONDS = 10.0
+# Shared by the clients of every loop: building a TLS context loads the CA bundle (about 10 ms).
+_tls_context = functools.cache(httpx.create_ssl_context)
 
 
 class ProviderHTTP:
@@ -24,7 +27,7 @@ class ProviderHTTP:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None or client.is_closed:
-            client = self._clients[loop] = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+            client = self._clients[loop] = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, verify=_tls_context())
         return client
 
     async def aclose(self) -> None:

@@ -29,9 +29,22 @@ def summary(kind: str, item: Any) -> dict:
 
 
 class Live:
+    """Listens to the journal only while a page is open: the journal builds every entry's dict
+    (bodies decoded) for its listeners, a cost on every send that no one would read."""
+
     def __init__(self, journal: Journal) -> None:
+        self.journal = journal
         self.pages: set[asyncio.Queue] = set()
-        journal.listeners.append(self.publish)
+
+    def watch(self, queue: asyncio.Queue) -> None:
+        if not self.pages:
+            self.journal.listeners.append(self.publish)
+        self.pages.add(queue)
+
+    def unwatch(self, queue: asyncio.Queue) -> None:
+        self.pages.discard(queue)
+        if not self.pages and self.publish in self.journal.listeners:
+            self.journal.listeners.remove(self.publish)
 
     def publish(self, kind: str, item: Any) -> None:
         if not self.pages:
@@ -43,7 +56,7 @@ class Live:
 
     async def stream(self, request: Request) -> StreamingResponse:
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
-        self.pages.add(queue)
+        self.watch(queue)
         return StreamingResponse(self._events(queue), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
@@ -63,4 +76,4 @@ class Live:
                     events.append(queue.get_nowait())
                 yield f"data: {json.dumps(events)}\n\n"
         finally:
-            self.pages.discard(queue)
+            self.unwatch(queue)

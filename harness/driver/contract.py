@@ -1,4 +1,5 @@
-"""Conformance of a platform's driver-API answers to openapi.yaml.
+"""Conformance of a platform's driver-API answers to openapi.yaml, and of its answers to the
+providers' callbacks.
 
 Every answer the harness receives can be checked against the response schema of its operation;
 problems are reported with the scenario (they do not change a verdict: the checks do that).
@@ -79,3 +80,13 @@ def problems(method: str, url: str, status: int | None, body) -> list[str]:
         return [f"{method} {template} {status}: {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
                 for e in validator.iter_errors(body)]
     return [f"{method} {path}: not an operation of the driver API"]
+
+
+def unacknowledged_callbacks(waiting: list[dict], accounts: dict[str, str]) -> list[str]:
+    """The callbacks (of the fakes' listing, not delivered) to `accounts` ({provider: account}) that the
+    platform answered 2xx and the provider still retries: it processed them, but the provider does
+    not take that answer as the acknowledgement. Named by provider, kind and status: one kind once."""
+    return sorted({f"{c['provider']} {c['kind']} callback answered {c['status']}, which {c['provider']} "
+                   "does not take as the acknowledgement: it retries" for c in waiting
+                   if accounts.get(c["provider"]) == c["account"] and isinstance(c.get("status"), int)
+                   and 200 <= c["status"] < 300})

@@ -303,5 +303,16 @@ def load_paths(paths: list[Path | str]) -> list[Scenario]:
     return scenarios
 
 
+def shipped_copy(path: Path | str) -> Path | None:
+    """A relative path that does not exist here but does under the shipped scenarios (a command from the
+    docs, `--scenarios scenarios/keywords/keyword-limits.yaml`, run outside a checkout), else None."""
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return None
+    parts = path.parts[1:] if path.parts[:1] == ("scenarios",) else path.parts
+    candidate = DEFAULT_SCENARIOS.joinpath(*parts)
+    return candidate if parts and candidate.exists() else None
+
+
 def files_sha256(paths: list[Path]) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}

@@ -4,17 +4,15 @@ Each run gets its own workspace on the platform and its own fake-provider accoun
 callbacks point at the workspace's webhooks. Steps run in order; an action that the platform
 refuses or a check whose observation differs stops the run with evidence (expected, observed, the
 HTTP exchanges and a timeline). In real-time mode (`Environment.real_time`, harness/realtime.py)
-the clocks are not moved: advances wait for the platform's real clock, shifted. New steps are methods `step_<name>` of `ScenarioRun` plus an entry
-in harness/scenario.schema.yaml and docs/scenarios.md.
+the clocks are not moved: advances wait for the platform's real clock, shifted. This module is the
+run machinery; the steps themselves are in harness/scenario/steps.py.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
-import json
 import os
-import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -24,30 +22,17 @@ from typing import Any
 from harness import catalogue, realtime
 from harness.driver import contract
 from harness.driver.client import Driver, Refused, Workspace
-from harness.exchanges import HarnessHTTPError, UnexpectedResponse, get_raw, post_raw
+from harness.exchanges import HarnessHTTPError, UnexpectedResponse
 from harness.fakes_client import Fakes
-from harness.rules import phones
 from harness.scenario.loader import Scenario, field_name
-from harness.scenario.matching import TIME_TOLERANCE, fields_match, matches, parse_time, seconds
+from harness.scenario.matching import TIME_TOLERANCE, parse_time
+from harness.scenario.steps import (CHECK_STEPS, TIME_STEPS, CheckFailed, ScenarioAuthoringError,  # noqa: F401 (re-exported)
+                                    Steps)
 
 PASSED, FAILED, NOT_APPLICABLE, NOT_CHECKED, ERROR = "PASSED", "FAILED", "NOT APPLICABLE", "NOT CHECKED", "ERROR"
 DEFAULT_CLOCK = "2026-01-05T10:00:00.000Z"  # a Monday, 10:00 UTC
 PROVIDERS = ("sinch", "cm", "instasent")
-TIME_STEPS = ("advance", "advance_to")
-CHECK_STEPS = ("messages", "events", "customer", "opt_outs", "received", "queue")  # their timestamps shift in real time
 _counter = itertools.count(1)
-
-
-class CheckFailed(AssertionError):
-    """A check observed something else than expected."""
-
-    def __init__(self, message: str, expected: Any, observed: Any):
-        super().__init__(message)
-        self.expected, self.observed = expected, observed
-
-
-class ScenarioAuthoringError(Exception):
-    """The scenario asks for something the fakes refuse (e.g. a reply to a number nobody owns)."""
 
 
 @dataclass
@@ -131,6 +116,7 @@ class ScenarioResult:
     exchanges: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     contract_problems: list[str] = field(default_factory=list)  # driver-API answers not as in openapi.yaml
+    callback_problems: list[str] = field(default_factory=list)  # provider callbacks answered, not acknowledged
     duration_s: float = 0.0
 
     def to_json(self) -> dict:
@@ -198,7 +184,9 @@ def _phase(at: float, checks_from: float | None, checks_until: float | None) -> 
     return "check" if checks_until is None or at <= checks_until else "teardown"
 
 
-class ScenarioRun:
+class ScenarioRun(Steps):
+    """One run of a scenario: setup, the steps in order (`Steps`), the verdict with its evidence, teardown."""
+
     def __init__(self, scenario: Scenario, env: Environment, cat: catalogue.Catalogue | None = None):
         self.scenario, self.env = scenario, env
         self.cat = cat or catalogue.default()
@@ -266,6 +254,7 @@ class ScenarioRun:
         finally:
             checks_until = time.time()
             result.timeline = self._timeline()
+            result.callback_problems = self._unacknowledged_callbacks()
             self._teardown()
             result.steps = self.records
             driver_mark, fakes_mark = self.mark
@@ -345,6 +334,15 @@ class ScenarioRun:
             except HarnessHTTPError:
                 pass  # cleanup is best effort; the verdict is already decided
 
+    def _unacknowledged_callbacks(self) -> list[str]:
+        """Before teardown resets the accounts: callbacks of this scenario the platform answered 2xx
+        but the provider retries (CM.com takes only 200 for a reply)."""
+        try:
+            waiting = self.env.fakes.callbacks("pending") + self.env.fakes.callbacks("failed")
+        except HarnessHTTPError:
+            return []
+        return contract.unacknowledged_callbacks(waiting, self.accounts)
+
     def _timeline(self) -> list[dict]:
         """The scenario's messages at the fakes and events at the platform, in time order."""
         entries: list[dict] = []
@@ -376,232 +374,6 @@ class ScenarioRun:
 
     def _local_id(self, platform_id: str | None) -> str | None:
         return next((k for k, v in self.customer_ids.items() if v == platform_id), platform_id)
-
-    # -- references ------------------------------------------------------------------------------
-    def cid(self, local_id: str) -> str:
-        return self.customer_ids[local_id]
-
-    def phone_of(self, local_id: str) -> str:
-        phone = self.customer_phones.get(local_id)
-        if not phone:
-            raise ScenarioAuthoringError(f"customer {local_id!r} has no phone")
-        return phone
-
-    def provider_of_number(self, number: str) -> str:
-        for n in self.scenario.given.get("numbers", []):
-            if n["number"] == number or phones.same_phone(n["number"], number):
-                return n["provider"]
-        return self.scenario.given.get("config", {}).get("default_provider", "sinch")
-
-    # -- actions ---------------------------------------------------------------------------------
-    def step_configure(self, config: dict) -> None:
-        self.ws.put_config(config)
-
-    def step_create_customer(self, spec: dict) -> None:
-        created = self.ws.create_customer(spec)
-        self.customer_ids[spec["id"]] = created.get("id", spec["id"])
-        self.customer_phones[spec["id"]] = spec.get("phone")
-
-    def step_update_customer(self, spec: dict) -> None:
-        fields = {k: v for k, v in spec.items() if k != "id"}
-        self.ws.patch_customer(self.cid(spec["id"]), fields)
-        if "phone" in fields:
-            self.customer_phones[spec["id"]] = fields["phone"]
-
-    def step_consent(self, spec: dict) -> None:
-        self.ws.track_consent(self.cid(spec["customer"]), spec["category"], spec["action"])
-
-    def _send_request(self, spec: dict) -> dict:
-        request = {k: v for k, v in spec.items() if k not in ("customers", "expect")}
-        request["customer_ids"] = [self.cid(c) for c in spec.get("customers", [])]
-        return request
-
-    def step_send(self, spec: dict) -> None:
-        outcomes = self.ws.send(self._send_request(spec))["outcomes"]
-        for local, expected in (spec.get("expect") or {}).items():
-            if local == "*":
-                chosen = outcomes
-            else:
-                chosen = [o for o in outcomes if o.get("customer_id") == self.cid(local)]
-                if not chosen:
-                    raise CheckFailed(f"the send has no outcome for customer {local}", expected, outcomes)
-            for outcome in chosen:
-                if not fields_match(outcome, expected):
-                    raise CheckFailed(f"send outcome for {local} differs", expected, outcome)
-
-    def step_reply(self, spec: dict) -> str:
-        sender = spec.get("from") or self.phone_of(spec["customer"])
-        provider = spec.get("provider") or self.provider_of_number(spec["to"])
-        try:
-            delivered = self.env.fakes.inbound(provider, sender, spec["to"], spec["body"],
-                                               account=self.accounts.get(provider))
-        except UnexpectedResponse as exc:
-            raise ScenarioAuthoringError(f"the fakes refused the reply (is {spec['to']} in given.numbers?): {exc}") from None
-        callback = delivered.get("callback") or {}
-        return f"{provider} MO callback {callback.get('state')} (HTTP {callback.get('status')})"
-
-    def step_outcome(self, spec: dict) -> None:
-        self.env.fakes.set_outcome(spec["phone"], spec["outcome"], spec.get("delay_seconds"))
-        self.outcome_phones.append(spec["phone"])
-
-    def step_fault(self, spec: dict) -> None:
-        fault = dict(spec)
-        if "provider" in fault and fault.get("account") is None:
-            fault["account"] = self.accounts.get(fault["provider"])
-        self.fault_ids.append(self.env.fakes.add_fault(fault).get("id"))
-
-    def _advance(self, delta: float) -> str:
-        if self.plan is not None:
-            moved = self.clocks.advance(delta, self._next_step())
-            self.now = moved["now"]
-            return f"now {self.now}; waited until the platform's clock read {moved['platform_now']}"
-        moved = self.clocks.advance(delta)
-        self.now = moved["now"]
-        return f"now {self.now}; ran {', '.join(moved.get('ran') or []) or 'nothing'}"
-
-    def _next_step(self) -> str:
-        """What an advance waits for: the next step that is not an advance (progress display)."""
-        running = [r for r in self.records if r.status == "not run"]
-        following = [r for r in running[1:] if r.kind not in TIME_STEPS]
-        return (f"{field_name((following[0].section, following[0].index, following[0].kind))} (line {following[0].line})"
-                if following else "the end")
-
-    def step_advance(self, duration) -> str:
-        return self._advance(seconds(duration))
-
-    def step_advance_to(self, moment: str) -> str:
-        delta = (parse_time(moment) - parse_time(self.now or self.clocks.now())).total_seconds()
-        if delta < 0:
-            raise ScenarioAuthoringError(f"advance_to {moment} is before the platform clock {self.now}")
-        return self._advance(delta)
-
-    def step_webhook(self, spec: dict) -> None:
-        url = (self.ws.webhooks.get(spec["provider"]) or {}).get(spec["kind"])
-        if not url:
-            raise ScenarioAuthoringError(f"the workspace has no {spec['provider']} {spec['kind']} webhook")
-        raw = spec["raw"].encode() if "raw" in spec else json.dumps(spec.get("body")).encode()
-        headers = {"content-type": "application/json", **(spec.get("headers") or {})}
-        exchange = post_raw(self.env.driver, url, content=raw, headers=headers)
-        if not _status_matches(exchange.status, spec["expect_status"]):
-            raise CheckFailed(f"the {spec['provider']} {spec['kind']} webhook answered {exchange.status}",
-                              spec["expect_status"], {"status": exchange.status, "body": exchange.response})
-
-    def step_visit_link(self, spec: dict) -> str:
-        """Follow the short link of the latest matching message at the platform's resolver (no redirects)."""
-        filters = {"direction": "mt", "body": spec.get("body"),
-                   "to": spec.get("to") or (self.phone_of(spec["customer"]) if "customer" in spec else None)}
-        found = [m for provider, account in self.accounts.items()
-                 for m in self.env.fakes.messages(provider=provider, account=account, **filters)]
-        if not found:
-            raise CheckFailed(f"no message {_describe(filters)} to take a link from", spec, [])
-        message = max(found, key=lambda m: m.get("created_at") or "")
-        domain = spec.get("domain") or (self.scenario.given.get("config", {}).get("sending", {})
-                                        .get("link_shortener", {}).get("domain", "exp.cx"))
-        links = re.findall(rf"https?://{re.escape(domain)}/([^\s/?#]+)", message.get("body") or "")
-        if len(links) <= spec.get("nth", 0):
-            raise CheckFailed(f"no short link on {domain} in the message", spec, message.get("body"))
-        template = self.env.capabilities.get("short_link_resolver") or "{base}/r/{code}"
-        url = template.format(base=self.env.driver.base_url, code=links[spec.get("nth", 0)])
-        exchange = get_raw(self.env.driver, url)
-        location = (exchange.response or {}).get("location") if isinstance(exchange.response, dict) else None
-        observed = {"status": exchange.status, "location": location}
-        if not _status_matches(exchange.status, spec["expect_status"]) or (
-                "location" in spec and not matches(location, spec["location"])):
-            raise CheckFailed(f"the short link {url} answered {exchange.status}",
-                              {k: spec[k] for k in ("expect_status", "location") if k in spec}, observed)
-        return f"{url} -> {exchange.status} {location or ''}".strip()
-
-    def step_contact_centre_send(self, spec: dict) -> None:
-        result = self.ws.contact_centre_send(spec["to"], spec["body"])
-        if "expect" in spec and not fields_match(result, spec["expect"]):
-            raise CheckFailed("contact-centre send result differs", spec["expect"], result)
-
-    # -- checks ----------------------------------------------------------------------------------
-    def step_messages(self, spec: dict) -> None:
-        filters = {"direction": spec.get("direction", "mt"), "body": spec.get("body"), "from_": spec.get("from"),
-                   "to": spec.get("to") or (self.phone_of(spec["customer"]) if "customer" in spec else None)}
-        providers = [spec["provider"]] if "provider" in spec else list(self.accounts)
-        found: list[dict] = []
-        for provider in providers:
-            if provider in self.accounts:
-                found += self.env.fakes.messages(provider=provider, account=self.accounts[provider], **filters)
-        found = [m for m in found if fields_match(m, spec.get("match") or {})]
-        _check_count(f"messages {_describe(filters)}", spec, len(found), found)
-
-    def step_events(self, spec: dict) -> None:
-        customer = self.cid(spec["customer"]) if "customer" in spec else None
-        events = self.ws.events(customer_id=customer, type=spec.get("type"))
-        found = [e for e in events if fields_match(e, spec.get("match") or {})]
-        observed = found or [{**e, "customer_id": self._local_id(e.get("customer_id"))} for e in events]
-        _check_count(f"events {_describe({'customer': spec.get('customer'), 'type': spec.get('type'), **(spec.get('match') or {})})}",
-                     spec, len(found), observed)
-
-    def step_customer(self, spec: dict) -> None:
-        state = self.ws.customer(self.cid(spec["id"]))
-        expected = {k: v for k, v in spec.items() if k != "id"}
-        observed = dict(state)
-        if isinstance(expected.get("consents"), dict):  # `consents: {cat: reject}` compares the action
-            observed["consents"] = {cat: (v.get("action") if isinstance(v, dict) and isinstance(expected["consents"].get(cat), str) else v)
-                                    for cat, v in (state.get("consents") or {}).items()}
-        if not fields_match(observed, expected):
-            raise CheckFailed(f"customer {spec['id']} state differs", expected,
-                              {k: observed.get(k) for k in expected})
-
-    def step_opt_outs(self, spec: dict) -> None:
-        entries = [e for e in self.ws.opt_outs()[spec["list"]] if phones.same_phone(e.get("phone"), spec["phone"])]
-        present = spec.get("present", True)
-        if bool(entries) != present:
-            raise CheckFailed(f"{spec['phone']} {'missing from' if present else 'present on'} the {spec['list']}",
-                              spec, entries)
-        if "processed" in spec and entries:
-            if all((e.get("processed_at") is not None) != spec["processed"] for e in entries):
-                raise CheckFailed(f"{spec['phone']} on the {spec['list']} is {'not ' if spec['processed'] else ''}processed",
-                                  spec, entries)
-
-    def step_received(self, spec: dict) -> None:
-        filters = {k: spec[k] for k in ("campaign_id", "kind", "since", "until") if k in spec}
-        count = self.ws.received(self.cid(spec["customer"]), **filters)
-        if count != spec["count"]:
-            raise CheckFailed(f"customer {spec['customer']} received {count} SMS", spec["count"], count)
-
-    def step_queue(self, spec: dict) -> None:
-        found = [i for i in self.ws.contact_centre_queue() if fields_match(i, spec.get("match") or {})]
-        _check_count("contact-centre interactions", spec, len(found), found)
-
-    def step_refused(self, spec: dict) -> None:
-        try:
-            if "configure" in spec:
-                self.ws.put_config(spec["configure"])
-            elif "send" in spec:
-                self.ws.send(self._send_request(spec["send"]))
-            else:
-                self.ws.create_customer(spec["create_customer"])
-        except Refused as refused:
-            paths = [str(e.get("path", "")) for e in refused.errors]
-            for wanted in spec.get("paths", []):
-                if not any(p.startswith(wanted) for p in paths):
-                    raise CheckFailed(f"refused, but no error at {wanted}", spec.get("paths"), refused.errors) from None
-            return
-        raise CheckFailed("the platform accepted what it must refuse", "422 refused", "accepted")
-
-
-def _status_matches(status: int | None, expected) -> bool:
-    if isinstance(expected, str):
-        return status is not None and str(status)[0] == expected[0]
-    return status in (expected if isinstance(expected, list) else [expected])
-
-
-def _describe(filters: dict) -> str:
-    shown = ", ".join(f"{k.rstrip('_')}={v!r}" for k, v in filters.items() if v is not None)
-    return f"({shown})" if shown else ""
-
-
-def _check_count(what: str, spec: dict, count: int, observed: list) -> None:
-    if "count" in spec:
-        if count != spec["count"]:
-            raise CheckFailed(f"expected {spec['count']} {what}, found {count}", spec, observed)
-    elif count < spec.get("at_least", 1):
-        raise CheckFailed(f"expected at least {spec.get('at_least', 1)} {what}, found {count}", spec, observed)
 
 
 def _outcome_phones(scenario: Scenario) -> list[str]:

@@ -1,9 +1,15 @@
+import asyncio
 import json
 
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
 
-from fake_providers.callbacks import SINCH_RETRY
+from fake_providers.callbacks import SINCH_RETRY, AiohttpPoster, RetryPolicy
 from fake_providers.clock import parse_iso
+from fake_providers.network import Network
+from fake_providers.testing import running_server
 
 pytestmark = pytest.mark.anyio
 T0 = parse_iso("2026-01-05T10:00:00Z")
@@ -129,3 +135,51 @@ def test_seeded_probability_replays_identically(network):
     first, fault = run()
     second, _ = run()
     assert first == second and 5 < sum(first) < 35 and fault.fired == sum(first)
+
+
+# -- `smsproof serve` posts with aiohttp: the same attempts as through httpx ------------------
+def served_receiver():
+    """A platform on a real socket: records what it gets; /redirect answers 302, /slow late."""
+    seen = []
+
+    async def record(request):
+        seen.append((request.url.path, await request.body(),
+                     {k: v for k, v in request.headers.items() if k.startswith(("content-type", "x-sinch"))}))
+        if request.url.path == "/redirect":
+            return Response(status_code=302, headers={"Location": "/ok"})
+        if request.url.path == "/slow":
+            await asyncio.sleep(1)
+        return Response(status_code=503 if request.url.path == "/fail" else 200)
+
+    return Starlette(routes=[Route("/{path:path}", record, methods=["POST"])]), seen
+
+
+def signer(body: bytes, now) -> dict:
+    return {"X-Sinch-Webhook-Signature": f"sig-{len(body)}", "X-Sinch-Webhook-Signature-Nonce": "n1"}
+
+
+@pytest.mark.parametrize("path", ["/ok", "/redirect", "/fail", "/slow", "closed"])
+def test_aiohttp_attempts_as_httpx_does(path):
+    policy = RetryPolicy(first_delay=5, max_retries=3, retry_statuses=lambda s: s >= 500, timeout=0.3)
+    app, seen = served_receiver()
+    with running_server(app) as base_url:
+        url = "http://127.0.0.1:9/mo" if path == "closed" else base_url + path
+        outcomes = []
+        for poster in (None, AiohttpPoster()):
+            async def attempt():
+                network = Network()
+                network.outbox.poster = poster
+                callback = network.outbox.create("sinch", "SP1", "mo", url, {"body": "STOP ü"},
+                                                 policy, signer)
+                await network.outbox.send(callback)
+                await network.outbox.aclose()
+                return callback
+            callback = asyncio.run(attempt())
+            outcomes.append((callback.state, callback.attempts, callback.last_status,
+                             callback.last_error is None))
+    assert outcomes[0] == outcomes[1]
+    if path != "closed":
+        assert len(seen) == 2 and seen[0] == seen[1]  # one request each (no redirect followed), alike
+        assert seen[0][1] == '{"body":"STOP ü"}'.encode() and seen[0][2] == {
+            "content-type": "application/json", "x-sinch-webhook-signature": "sig-18",
+            "x-sinch-webhook-signature-nonce": "n1"}

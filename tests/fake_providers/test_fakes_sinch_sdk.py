@@ -76,6 +76,29 @@ def test_sinch_sdk_update_replace_cancel_and_inbounds(served):
     assert inbound.body == "STOP" and sms.inbounds.get(inbound_id=inbound.id).from_ == "+34600000010"
 
 
+def test_sinch_sdk_groups(served):
+    base, control = served
+    groups = service_plan_client(base).sms.groups
+    vip = groups.create(name="vip", members=["+34600000010", "+34600000011"])
+    other = groups.create(name="other", members=["+34600000012"])
+    assert vip.size == 2 and groups.get(group_id=vip.id).name == "vip"
+    assert [g.id for g in groups.list(page_size=10).iterator()] == [other.id, vip.id]
+    # the SDK sends every unset field of an update as null: the name is erased, as documented
+    updated = groups.update(group_id=vip.id, add=["+34600000013"], remove=["+34600000010"],
+                            add_from_group=other.id)
+    assert updated.size == 3 and updated.name is None and updated.modified_at >= vip.modified_at
+    assert list(groups.list_members(group_id=vip.id).iterator()) == [
+        "+34600000011", "+34600000013", "+34600000012"]
+    replaced = groups.replace(group_id=vip.id, name="vip2", members=["+34600000014"])
+    assert replaced.name == "vip2" and replaced.size == 1
+    batch = service_plan_client(base).sms.batches.send_sms(to=[vip.id], from_="Shop", body="hi")
+    assert batch.to == ["+34600000014"]
+    parent = groups.create(name="all", members=["+34600000015"], child_groups=[vip.id])
+    assert parent.child_groups == [vip.id] and parent.size == 2
+    assert groups.delete(group_id=other.id) is None
+    assert [g.id for g in groups.list().iterator()] == [parent.id, vip.id]
+
+
 def test_sinch_sdk_oauth_project_mode(served):
     base, control = served
     client = SinchClient(project_id="PRJ", key_id="K", key_secret="S", sms_region="eu")

@@ -204,16 +204,29 @@ async def test_live_stream_pushes_journal_events():
     journal.publish("clock", {})
     data = json.loads((await asyncio.wait_for(waiting, 1)).removeprefix("data: "))
     assert data[0] == {"kind": "mo", "id": 1, "provider": "sinch"}
-    assert len(live.pages) == 1
+    assert len(live.pages) == 1 and journal.listeners == [live.publish]
     await events.aclose()
-    assert live.pages == set()  # a closed page stops listening
+    assert live.pages == set() and journal.listeners == []  # a closed page stops listening
+
+
+def test_the_journal_has_no_live_listener_without_an_open_page():
+    journal = Journal()
+    live = Live(journal)
+    assert journal.listeners == []  # no entry dict built per send for no one
+    first, second = asyncio.Queue(), asyncio.Queue()
+    live.watch(first)
+    live.watch(second)
+    live.unwatch(first)
+    assert journal.listeners == [live.publish]
+    live.unwatch(second)
+    assert journal.listeners == []
 
 
 def test_a_full_page_queue_drops_events_without_failing():
     journal = Journal()
     live = Live(journal)
     queue = asyncio.Queue(1)
-    live.pages.add(queue)
+    live.watch(queue)
     for _ in range(3):
         journal.publish("clock", {})
     assert queue.qsize() == 1

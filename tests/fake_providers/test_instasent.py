@@ -264,10 +264,22 @@ async def test_inbound_webhook(instasent, receiver):
     assert response.status_code == 201 and response.json()["account"] == "ITOKEN"
     [inbound] = hooks(receiver)
     assert HEX_ID.match(inbound.pop("id"))
-    assert inbound == {"from": "+34600000010", "to": "+34911234567", "message": "Hola", "status": "inbound",
-                       "code": 0, "eventAt": "2026-01-05T10:00:00Z"}
+    assert inbound == {"clientId": None, "from": "+34600000010", "to": "+34911234567", "message": "Hola",
+                       "status": "inbound", "code": 0, "eventAt": "2026-01-05T10:00:00Z"}
     [mo] = await messages(instasent, direction="mo")
     assert (mo["from"], mo["body"], mo["status"]) == ("+34600000010", "Hola", "Received")
+
+
+async def test_inbound_carries_every_field_of_the_documented_dlr_payload_and_message(instasent, receiver):
+    """The DLR page: every call carries id, clientId, status, code and eventAt; an inbound
+    also carries message."""
+    await instasent.post("/sms", headers=AUTH, json={"from": "Shop", "to": "+34600000010", "text": "Hi"})
+    await advance(instasent, 1)  # dispatched: the `sent` DLR
+    await instasent.post("/_smsproof/inbound", json={"provider": "instasent", "from": "+34600000010",
+                                                     "to": "+34911234567", "body": "Hola"})
+    dlr, inbound = hooks(receiver)
+    assert set(dlr) == {"id", "clientId", "status", "code", "eventAt"}
+    assert set(dlr) | {"message"} <= set(inbound) and "message" not in dlr
 
 
 @pytest.mark.parametrize("body", ["STOP", "baja por favor", "Stop it"])

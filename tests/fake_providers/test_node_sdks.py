@@ -68,8 +68,13 @@ def test_sinch_node_sdk_sends_reads_back_and_sees_the_documented_errors(served):
     assert result["report"]["type"] == "delivery_report_sms"
     assert result["report"]["statuses"][0]["code"] in (400, 401)
     assert "403" in result["unknownGroup"]
+    groups = result["groups"]
+    assert groups["updated"]["name"] == "vip" and groups["updated"]["size"] == 3
+    assert groups["members"] == ["+34600000021", "+34600000023", "+34600000022"]
+    assert groups["replaced"]["name"] == "other" and groups["replaced"]["size"] == 1
+    assert groups["toGroup"] == groups["members"] and groups["groupsLeft"] == [groups["vip"]["id"]]
     messages = httpx.get(f"{served}/_smsproof/messages", params={"provider": "sinch"}).json()["messages"]
-    assert [m["body"] for m in messages] == ["Hello from Node"]
+    assert sorted(m["body"] for m in messages) == ["Hello from Node"] + ["To the group"] * 3
 
 
 def test_cm_node_sdk_sends(served):

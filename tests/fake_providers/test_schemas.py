@@ -48,6 +48,13 @@ async def sinch_scenario(c):
     await c.get(f"{base}/groups", headers=auth)
     await c.get(f"{base}/groups/{group['id']}", headers=auth)
     await c.get(f"{base}/groups/{group['id']}/members", headers=auth)
+    other = (await c.post(f"{base}/groups", headers=auth, json={"members": PHONES[2:4]})).json()
+    await c.post(f"{base}/groups/{group['id']}", headers=auth, json={
+        "name": None, "add": PHONES[4:], "remove": [PHONES[4]], "add_from_group": other["id"]})
+    await c.put(f"{base}/groups/{other['id']}", headers=auth, json={"name": "h", "members": PHONES[:1],
+                                                                     "child_groups": [group["id"]]})
+    await c.post(f"{base}/groups/{group['id']}", headers=auth, json={"add_from_group": "01FC66621VHDBN119Z8PMV1QPU"})
+    await c.put(f"{base}/groups/{other['id']}", headers=auth, json={"members": ["+1"]})
     for mode in ("per_recipient", "full", "summary", "per_recipient_final"):
         await c.post(f"{base}/batches", headers=auth, json={
             "to": PHONES, "from": "Shop", "body": "Hi ${name}", "delivery_report": mode,

@@ -1,8 +1,13 @@
 """The control API does what `fake_providers/openapi/control.yaml` says: Schemathesis generates
 requests valid and invalid by the document and checks every answer against it (no 500, only
-documented statuses and bodies, valid requests accepted, invalid ones refused). Bounded, in-process."""
+documented statuses and bodies, valid requests accepted, invalid ones refused). Bounded, in-process.
+
+The schema is loaded by a fixture (a lazy schema, every operation a subtest of one test): built at
+collection, Schemathesis would generate its coverage examples in every pytest-xdist worker (about
+3 s of CPU each), not only in the one that runs the test."""
 from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -13,13 +18,22 @@ from fake_providers.network import Network
 from fake_providers.phones import to_e164
 from fake_providers.server import add_demo_accounts
 
-network = Network()
-app = create_app(network)
-add_demo_accounts(network)
-schema = schemathesis.openapi.from_path(Path(fake_providers.__file__).parent / "openapi" / "control.yaml")
-schema.app = app
 
 
+@pytest.fixture
+def control_schema():
+    network = Network()
+    app = create_app(network)
+    add_demo_accounts(network)
+    loaded = schemathesis.openapi.from_path(Path(fake_providers.__file__).parent / "openapi" / "control.yaml")
+    loaded.app = app
+    return loaded
+
+
+schema = schemathesis.pytest.from_fixture("control_schema")
+
+
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))

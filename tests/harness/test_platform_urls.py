@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from harness import servers
 from reference_platform.adapter import platform as reference
+from tests.harness.test_cli import _main
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_SCENARIO = ROOT / "scenarios" / "keywords" / "keyword-limits.yaml"
@@ -53,37 +54,37 @@ def test_a_platform_url_given_with_driver_v1_certifies(tmp_path, platform_url, f
     assert "/driver/v1/driver/v1" not in done.stdout + done.stderr
 
 
-def test_the_fakes_given_as_the_platform_are_named_in_one_line_and_exit_2(tmp_path, fakes_url):
+def test_the_fakes_given_as_the_platform_are_named_in_one_line_and_exit_2(tmp_path, capsys, fakes_url):
     for url in (fakes_url, f"{fakes_url}/driver/v1"):
-        done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
-        assert done.returncode == 2, done.stdout + done.stderr
-        assert done.stderr == (f"smsproof: error: {fakes_url} does not serve the driver API (GET /driver/v1/capabilities "
+        code, out, err = _main(capsys, "certify", "--platform", url, "--reports", str(tmp_path))
+        assert code == 2, out + err
+        assert err == (f"smsproof: error: {fakes_url} does not serve the driver API (GET /driver/v1/capabilities "
                                "answered 404): that is the smsproof fake providers (smsproof serve), not a platform\n")
 
 
-def test_a_server_that_is_not_a_platform_is_one_line_and_exit_2(tmp_path):
+def test_a_server_that_is_not_a_platform_is_one_line_and_exit_2(tmp_path, capsys):
     app = Starlette(routes=[Route("/{path:path}", lambda request: PlainTextResponse("<html>hello</html>"))])
     with servers.serve(lambda _url: app, "not-a-platform") as url:
-        done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
-    assert done.returncode == 2
-    assert done.stderr == (f"smsproof: error: {url} does not serve the driver API (GET /driver/v1/capabilities answered "
+        code, _, err = _main(capsys, "certify", "--platform", url, "--reports", str(tmp_path))
+    assert code == 2
+    assert err == (f"smsproof: error: {url} does not serve the driver API (GET /driver/v1/capabilities answered "
                            "no capabilities object): give the platform's base URL, where /driver/v1/capabilities answers\n")
 
 
-def test_a_platform_failing_its_capabilities_is_one_line_and_exit_3(tmp_path):
+def test_a_platform_failing_its_capabilities_is_one_line_and_exit_3(tmp_path, capsys):
     app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: PlainTextResponse("boom", 500))])
     with servers.serve(lambda _url: app, "failing-platform") as url:
-        done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
-    assert done.returncode == 3
-    assert done.stderr.startswith(f"smsproof: error: the platform at {url} failed to answer its capabilities: "
-                                  f"GET {url}/driver/v1/capabilities answered 500")
-    assert len(done.stderr.strip().splitlines()) == 1
+        code, _, err = _main(capsys, "certify", "--platform", url, "--reports", str(tmp_path))
+    assert code == 3
+    assert err.startswith(f"smsproof: error: the platform at {url} failed to answer its capabilities: "
+                          f"GET {url}/driver/v1/capabilities answered 500")
+    assert len(err.strip().splitlines()) == 1
 
 
-def test_a_platform_given_as_the_fakes_is_one_line_and_exit_2(tmp_path, platform_url):
-    done = smsproof("certify", "--fakes", platform_url, "--reports", str(tmp_path), "--scenarios", str(ONE_SCENARIO))
-    assert done.returncode == 2
-    assert done.stderr == (f"smsproof: error: {platform_url} does not serve the fakes' control API (GET /_smsproof/health "
+def test_a_platform_given_as_the_fakes_is_one_line_and_exit_2(tmp_path, capsys, platform_url):
+    code, _, err = _main(capsys, "certify", "--fakes", platform_url, "--reports", str(tmp_path), "--scenarios", str(ONE_SCENARIO))
+    assert code == 2
+    assert err == (f"smsproof: error: {platform_url} does not serve the fakes' control API (GET /_smsproof/health "
                            "answered 404): give the URL of `smsproof serve --no-demo`\n")
 
 

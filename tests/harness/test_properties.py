@@ -180,10 +180,13 @@ def test_machine_catches_the_mutant(fakes_url, mutant, check):
 def _pytest(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     """A pytest run of its own (not an xdist worker, whatever runs this test: it writes results-main.jsonl)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+    from harness.cli import UNUSED_PLUGINS  # as certify runs them
+
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *UNUSED_PLUGINS, *args],
                           cwd=cwd, capture_output=True, text=True, timeout=300, env={**inherited, **env})
 
 
+@pytest.mark.slow
 def test_collected_by_path_they_write_verdicts_per_requirement(tmp_path):
     """What certify relies on: results lines with requirements and verdicts, NOT APPLICABLE when not selected."""
     results = tmp_path / "results"

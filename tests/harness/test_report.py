@@ -43,7 +43,7 @@ def test_nothing_passes_without_a_passing_check():
     v = by_id(report.verdicts([result("a", ["CC-STATUS"], "PASSED")], CAT, ALL_PROFILES - {"contact_centre"}))
     assert v["CC-STATUS"].verdict == "NOT APPLICABLE" and "not offered" in v["CC-STATUS"].reason
     v = by_id(report.verdicts([result("a", ["CC-STATUS"], "PASSED")], CAT, ALL_PROFILES, {"opt_out_keywords"}))
-    assert v["CC-STATUS"].verdict == "NOT APPLICABLE" and "not named" in v["CC-STATUS"].reason
+    assert v["CC-STATUS"].verdict == "NOT SELECTED" and "not selected" in v["CC-STATUS"].reason
 
 
 def test_report_files_keep_evidence_for_failures_only(tmp_path):

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (a
 
 CAT = catalogue.default()
 SUITE = {"smsproof_version": "0.1.0", "hash": "ab" * 32, "files": 3}
+CM_204 = "cm mo callback answered 204, which cm does not take as the acknowledgement: it retries"
 
 
 def exchange(phase, method="GET", url="http://127.0.0.1:9/driver/v1/workspaces/ws_1/events"):
@@ -37,7 +38,8 @@ def report_page(tmp_path_factory):
     results += [
         check("eleven-profiles-cap-10", "DUP-CAP-10", "FAILED", failed_step="then[0].events (line 29)",
               reason="expected 10 events, found 0", expected={"count": 10}, observed={"count": 0},
-              exchanges=[exchange("setup", "PUT", "http://127.0.0.1:9/driver/v1/workspaces/ws_1/config"), exchange("check")]),
+              exchanges=[exchange("setup", "PUT", "http://127.0.0.1:9/driver/v1/workspaces/ws_1/config"), exchange("check")],
+              callback_problems=[CM_204]),
         check("seed-messages-that-opt-out", "KW-CASE", "FAILED", failed_step="then[0].events (line 31)",
               reason="expected 1 events, found 0", expected=[{"reply": "STOP", "opted_out": True}],
               observed=[{"reply": "STOP", "opted_out": False}], exchanges=[exchange("check")],
@@ -135,3 +137,23 @@ def test_readable_on_a_narrow_screen(browser, report_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     assert page.locator("#verdict").is_visible()
     page.close()
+
+
+def test_unacknowledged_callbacks_are_listed_under_conformance(page):
+    section = page.locator("#conformance")
+    section.scroll_into_view_if_needed()
+    assert section.is_visible()
+    assert "did not acknowledge" in section.inner_text() and CM_204 in section.inner_text()
+
+
+def test_the_counts_are_of_the_selected_profiles_and_the_others_are_folded_away(page):
+    """`--profile opt_out_keywords` once read "... 40 not applicable": requirements of profiles not selected."""
+    total, others = len(CAT.by_profile("opt_out_keywords")), len(CAT.requirements) - len(CAT.by_profile("opt_out_keywords"))
+    assert page.locator("#counts").inner_text() == (f"{total - 2}/{total} requirements passed, 2 failed; "
+                                                    f"{others} requirements of other profiles not selected")
+    folded = page.locator("#not-selected")
+    assert folded.locator("summary").inner_text().startswith(f"{others} requirements of other profiles, not selected")
+    assert not folded.locator("table").first.is_visible()
+    folded.locator("summary").click()
+    assert folded.locator("table").first.is_visible()
+    assert folded.locator("td.NOT-SELECTED").count() == others

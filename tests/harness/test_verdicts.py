@@ -3,14 +3,16 @@
 import json
 import re
 
+import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from harness import servers
-from tests.harness.test_cli import ROOT, _run_dir, smsproof
+from tests.harness.test_cli import ROOT, _main, _run_dir, smsproof
 
 
+@pytest.mark.slow
 def test_a_real_clock_platform_with_must_faults_is_not_certified(tmp_path):
     """Seven MUST faults and `"clock": "real"` gave CERTIFIED with 55 not applicable: never again. In real
     time, a check that does not fit the budget is NOT CHECKED, and a MUST not checked never certifies."""
@@ -31,14 +33,14 @@ def test_a_real_clock_platform_with_must_faults_is_not_certified(tmp_path):
     assert "DUP-CAP-10" in profile["failed"] or not_passed["DUP-CAP-10"]["verdict"] == "NOT CHECKED"
 
 
-def test_a_platform_offering_no_profile_is_refused_with_exit_4(tmp_path):
+def test_a_platform_offering_no_profile_is_refused_with_exit_4(tmp_path, capsys):
     capabilities = {"name": "empty", "version": "0", "providers": ["sinch"], "profiles": [], "clock": "drivable",
                     "workspaces": True}
     app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: JSONResponse(capabilities))])
     with servers.serve(lambda _url: app, "no-profile-platform") as url:
-        done = smsproof("certify", "--platform", url, "--reports", str(tmp_path))
-    assert done.returncode == 4, done.stdout + done.stderr
-    assert done.stderr.startswith("smsproof: error: the platform offers no certification profile")
+        code, out, err = _main(capsys, "certify", "--platform", url, "--reports", str(tmp_path))
+    assert code == 4, out + err
+    assert err.startswith("smsproof: error: the platform offers no certification profile")
 
 
 def test_one_scenario_file_is_a_partial_run_with_exit_5(tmp_path):
@@ -52,11 +54,13 @@ def test_one_scenario_file_is_a_partial_run_with_exit_5(tmp_path):
     run = _run_dir(tmp_path)
     built = json.loads((run / "report.json").read_text())
     assert built["verdict"] == "PARTIAL" and built["summary"]["narrowed"]
+    assert built["options"]["workers"] == 1  # one scenario: a second worker would cost more than it saves
     assert 'name="smsproof.verdict" value="PARTIAL"' in (run / "junit.xml").read_text()
 
 
+@pytest.mark.slow
 def test_k_narrows_the_run_too(tmp_path):
-    done = smsproof("certify", "--profile", "contact_centre", "-k", "channel", "--reports", str(tmp_path))
+    done = smsproof("certify", "--profile", "contact_centre", "-k", "channel", "--workers", "1", "--reports", str(tmp_path))
     assert done.returncode == 5, done.stdout + done.stderr
     assert "narrowed by -k" in done.stdout
 
