@@ -137,9 +137,10 @@ class OptOutMachine(RuleBasedStateMachine):
             self.sandbox.advance(seconds)
 
     @rule(fault=st.sampled_from([{"endpoint": "send", "kind": "status", "status": 503},
-                                 {"endpoint": "send", "kind": "status", "status": 429, "retry_after": 1}]))
+                                 {"endpoint": "send", "kind": "status", "status": 429, "retry_after": 0}]))
     def provider_fault(self, fault):
-        """The next send to Sinch is answered with an error (the platform retries or reports it failed)."""
+        """The next send to Sinch is answered with an error (the platform retries or reports it failed).
+        Retry-After 0: a platform honouring it waits in real time, which the fakes' virtual clock does not move."""
         self._fault(fault)
 
     def _fault(self, fault: dict) -> None:
