@@ -17,6 +17,10 @@ def pytest_xdist_auto_num_workers(config) -> int:
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """The long tests (`slow`: whole certifications, the selftest, the wheel install) first, so that
-    pytest-xdist spreads them over the workers at the start instead of one worker ending the run alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The long tests (`slow(seconds)`: whole certifications, the selftest, the wheel install) first,
+    longest first: pytest-xdist deals the first tests to its workers in turn, so they start together
+    on different workers instead of one worker ending the run alone."""
+    def seconds(item) -> float:
+        marker = item.get_closest_marker("slow")
+        return marker.args[0] if marker and marker.args else 0
+    items.sort(key=lambda item: -seconds(item))

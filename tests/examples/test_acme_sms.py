@@ -46,7 +46,7 @@ def test_the_example_imports_nothing_of_smsproof():
     assert imported and not imported & {"harness", "reference_platform", "fake_providers", "smsproof"}, imported
 
 
-@pytest.mark.slow
+@pytest.mark.slow(20)
 def test_smsproof_certifies_the_example_for_opt_out_keywords(acme_url, tmp_path):
     """One worker: a second saves time on an idle machine but costs CPU the suite's other workers use."""
     done = subprocess.run(

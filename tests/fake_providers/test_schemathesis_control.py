@@ -33,7 +33,7 @@ def control_schema():
 schema = schemathesis.pytest.from_fixture("control_schema")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(7)
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))

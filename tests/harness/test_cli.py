@@ -31,7 +31,7 @@ def _run_dir(reports: Path) -> Path:
     return run
 
 
-@pytest.mark.slow
+@pytest.mark.slow(28)
 def test_certify_with_no_platform_argument_passes_the_reference(tmp_path):
     done = smsproof("certify", "--reports", str(tmp_path), timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -54,7 +54,7 @@ def test_certify_with_no_platform_argument_passes_the_reference(tmp_path):
     assert "CERTIFIED" in (run / "report.html").read_text()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(3)
 def test_certify_fails_a_mutant_on_the_requirement_it_breaks(tmp_path):
     done = smsproof("certify", "--mutant", "incoming_to_oldest_profile", "--reports", str(tmp_path),
                     "--scenarios", str(ROOT / "scenarios" / "duplicates"))
@@ -90,7 +90,7 @@ def _start(port: int, ready_path: str, *command: str) -> subprocess.Popen:
     raise AssertionError(f"smsproof {' '.join(command)} did not start")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(5)
 def test_certify_by_url_against_separate_platform_and_fakes_processes(tmp_path):
     platform_port, fakes_port = _free_port(), _free_port()
     processes = [_start(platform_port, "/driver/v1/capabilities", "platform"),
@@ -216,7 +216,7 @@ def test_a_reports_directory_that_cannot_be_created_is_one_line_and_exit_2(tmp_p
     assert len(err.strip().splitlines()) == 1, err
 
 
-@pytest.mark.slow
+@pytest.mark.slow(25)
 def test_selftest_passes_the_reference_and_detects_every_mutant_by_its_requirement():
     done = smsproof("selftest", timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.install, pytest.mark.slow]  # one wheel build and one narrow certify: ~15 s of CPU
+pytestmark = [pytest.mark.install, pytest.mark.slow(15)]  # one wheel build and one narrow certify
 
 
 def _run(*command, cwd, timeout=300):

@@ -186,7 +186,7 @@ def _pytest(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
                           cwd=cwd, capture_output=True, text=True, timeout=300, env={**inherited, **env})
 
 
-@pytest.mark.slow
+@pytest.mark.slow(3)
 def test_collected_by_path_they_write_verdicts_per_requirement(tmp_path):
     """What certify relies on: results lines with requirements and verdicts, NOT APPLICABLE when not selected."""
     results = tmp_path / "results"

@@ -152,7 +152,7 @@ def _run_in_real_time(mutant: str | None, clock_start: datetime, scenarios: list
             env.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(23)
 def test_real_time_passes_the_reference_and_fails_a_mutant_at_the_full_hour():
     """The clocks start 20 s before 11:00: the reply, the check that nothing is tracked yet and the
     events after the hourly batch all happen on the real clock, concurrently, in about 25 s."""
@@ -173,7 +173,7 @@ def test_real_time_passes_the_reference_and_fails_a_mutant_at_the_full_hour():
     assert (datetime.now(timezone.utc) - start).total_seconds() < 60
 
 
-@pytest.mark.slow
+@pytest.mark.slow(8)
 def test_certify_chooses_real_time_for_a_real_clock_and_shows_its_waits(tmp_path):
     """`smsproof certify` of a platform whose capabilities say clock: real: the short scenario runs on
     the real clock (a progress line in the log), the catalogue's batch-hourly, 40 minutes between

@@ -12,7 +12,7 @@ from harness import servers
 from tests.harness.test_cli import ROOT, _main, _run_dir, smsproof
 
 
-@pytest.mark.slow
+@pytest.mark.slow(9)
 def test_a_real_clock_platform_with_must_faults_is_not_certified(tmp_path):
     """Seven MUST faults and `"clock": "real"` gave CERTIFIED with 55 not applicable: never again. In real
     time, a check that does not fit the budget is NOT CHECKED, and a MUST not checked never certifies."""
@@ -58,7 +58,7 @@ def test_one_scenario_file_is_a_partial_run_with_exit_5(tmp_path):
     assert 'name="smsproof.verdict" value="PARTIAL"' in (run / "junit.xml").read_text()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(3)
 def test_k_narrows_the_run_too(tmp_path):
     done = smsproof("certify", "--profile", "contact_centre", "-k", "channel", "--workers", "1", "--reports", str(tmp_path))
     assert done.returncode == 5, done.stdout + done.stderr

@@ -48,7 +48,7 @@ def driver_schema(platform):
 schema = schemathesis.pytest.from_fixture("driver_schema")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(4)
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
