@@ -16,11 +16,20 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return (os.cpu_count() or 1) + 1
 
 
-def pytest_collection_modifyitems(items) -> None:
+def pytest_collection_modifyitems(config, items) -> None:
     """The long tests (`slow(seconds)`: whole certifications, the selftest, the wheel install) first,
-    longest first: pytest-xdist deals the first tests to its workers in turn, so they start together
-    on different workers instead of one worker ending the run alone."""
+    longest first, so that they run side by side on different workers. pytest-xdist (with
+    `--maxschedchunk 1`, pyproject.toml) starts each worker with two tests and then hands out one at a
+    time to whichever is free: the first two of each worker pair a longer test with a shorter one."""
     def seconds(item) -> float:
         marker = item.get_closest_marker("slow")
         return marker.args[0] if marker and marker.args else 0
-    items.sort(key=lambda item: -seconds(item))
+
+    slow = sorted((item for item in items if seconds(item)), key=seconds, reverse=True)
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    head, dealt = slow[:2 * workers], []
+    while head:
+        dealt.append(head.pop(0))
+        if head:
+            dealt.append(head.pop())
+    items[:] = dealt + slow[2 * workers:] + [item for item in items if not seconds(item)]
