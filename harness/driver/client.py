@@ -9,11 +9,10 @@ says what the URL serves instead (the fakes, say).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import httpx
-
-from harness.exchanges import Exchange, HarnessHTTPError, JsonClient, Unreachable, UnexpectedResponse
+from harness.exchanges import UNREACHABLE, Exchange, HarnessHTTPError, JsonClient, Unreachable, UnexpectedResponse
 
 __all__ = ["Driver", "Workspace", "Refused", "NotADriverAPI", "Unreachable", "UnexpectedResponse", "HarnessHTTPError"]
 
@@ -62,9 +61,9 @@ class Driver(JsonClient):
     def _not_a_driver_api(self, what: str) -> str:
         """The one-line explanation, naming the smsproof fakes when that is what answers."""
         try:
-            health = self.http.get("/_smsproof/health", timeout=5)
-            fakes = health.status_code == 200 and "providers" in (health.json() or {})
-        except (httpx.HTTPError, ValueError, TypeError, AttributeError):
+            health = self.send("GET", f"{self.base_url}/_smsproof/health", timeout=5)
+            fakes = health.status == 200 and "providers" in (json.loads(health.data) or {})
+        except (*UNREACHABLE, ValueError, TypeError, AttributeError):
             fakes = False
         hint = ("that is the smsproof fake providers (smsproof serve), not a platform" if fakes else
                 "give the platform's base URL, where /driver/v1/capabilities answers")

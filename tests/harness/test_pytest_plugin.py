@@ -79,7 +79,7 @@ from harness.pytest_plugin import _SESSION
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
     env = item.config.stash[_SESSION].env
-    env.driver.http.base_url = "{dead}"  # the platform disappears after the capabilities
+    env.driver.base_url = "{dead}"  # the platform disappears after the capabilities
 """)
     result = pytester.runpytest("-p", "no:cacheprovider", f"--smsproof-scenarios={pytester.path}",
                                            f"--smsproof-results={tmp_path}")
