@@ -140,14 +140,26 @@ def _substitute(value: Any, example: dict, missing: set) -> Any:
     return value
 
 
+def _parse(text: str) -> tuple[yaml.Node | None, object]:
+    """The node tree (for line numbers) and the data. libyaml's parser where PyYAML has it (a run
+    loads every scenario file in every worker); a file it refuses is parsed again in Python, whose
+    error messages `authoring.plain_yaml_problem` words for authors."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast), yaml.load(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text), yaml.safe_load(text)
+
+
 def load_file(path: Path | str, cat: catalogue.Catalogue | None = None) -> list[Scenario]:
     """The scenarios of one file (one per example), or ScenarioError."""
     path = Path(path)
     cat = cat or catalogue.default()
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node, data = _parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and ("quoted scalar" in str(exc.context) or "flow" in str(exc.context)):
