@@ -1,10 +1,7 @@
 """What a failed check shows: when an expected event or opt-out is not there at all, what there is instead."""
 
-import pytest
-
-from harness import servers
 from harness.scenario.loader import load_file
-from harness.scenario.runner import FAILED, Environment, run_scenario
+from harness.scenario.runner import FAILED, run_scenario
 from harness.scenario.steps import REACH, _latest
 
 REPLY_BEFORE_THE_BATCH = """\
@@ -25,14 +22,6 @@ when:
 then:
   - CHECK
 """
-
-
-@pytest.fixture(scope="module")
-def env():
-    with servers.running_fakes() as fakes, servers.running_platform(servers.resolve_platform("reference")) as platform:
-        environment = Environment.connect(platform, fakes)
-        yield environment
-        environment.close()
 
 
 def run(env, tmp_path, check):

@@ -4,10 +4,9 @@ import copy
 
 import pytest
 
-from harness import servers
 from harness.scenario.loader import load_file
 from harness.scenario.matching import matches, seconds
-from harness.scenario.runner import ERROR, FAILED, NOT_APPLICABLE, PASSED, Environment, run_scenario
+from harness.scenario.runner import ERROR, FAILED, NOT_APPLICABLE, PASSED, run_scenario
 
 SCENARIO = """\
 id: runner-check
@@ -31,14 +30,6 @@ when:
 then:
   - events: {customer: anna, type: consent, match: {action: reject, imported_timestamp: "2026-01-05T11:00:00.000Z"}, count: ${count}}
 """
-
-
-@pytest.fixture(scope="module")
-def env():
-    with servers.running_fakes() as fakes, servers.running_platform(servers.resolve_platform("reference")) as platform:
-        environment = Environment.connect(platform, fakes)
-        yield environment
-        environment.close()
 
 
 def _scenario(tmp_path, count=1, text=SCENARIO):
