@@ -1,7 +1,8 @@
 """Sinch SMS REST API ("XMS"), service-plan flavour (Bearer API token per service plan) and project
 flavour (OAuth2 client credentials at /oauth2/token), as Sinch's API description describes it
 (schemas/sinch.json). `Backend` holds the model (batches, recipients, delivery reports,
-inbounds); the route handlers at the end only translate HTTP.
+inbounds); the route handlers at the end only translate HTTP. The send request is checked in
+sinch_requests.py, groups live in sinch_groups.py.
 
 Faithful to the API description (OpenAPI 3.0 copy in ballerina-platform/openapi-connectors,
 payload fixtures of sinch/sinch-sdk-java; schemas/sinch.json): phone numbers in every field in
@@ -44,13 +45,12 @@ from .encoding import GSM, SegmentedText, segment
 from .handsets import Outcome, operator_of
 from .ids import new_ulid
 from .journal import Message
-from .phones import digits_of, same_number, to_e164
+from .phones import same_number
 from .provider import JSONResponse, ProviderBackend, json_body
 from .sinch_groups import Groups, group_routes
+from .sinch_requests import SinchError, constraint, invalid_format, msisdn, personalise, validate
 from .table import ChunkedTable
 
-DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
-BATCH_TYPES = ("mt_text", "mt_binary")
 FINAL = ("Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown")
 # Handset outcome -> (status, code) of the recipient delivery report. Codes from Sinch's
 # "Delivery report error codes" table (the SDKs' DeliveryReceiptStatusCode enum): 0 delivered,
@@ -59,36 +59,10 @@ FINAL = ("Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "
 OUTCOME_REPORT = {"delivered": ("Delivered", 0), "failed": ("Failed", 404),
                   "expired": ("Expired", 406), "rejected": ("Rejected", 408),
                   "bounced": ("Failed", 402)}
-SHORT_CODE_DIGITS = 6  # numeric senders of at most this many digits are short codes
-PARAMETER_KEY = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
 TOKEN_LIFETIME = 3600
 STATUS_CODES = {400: "syntax_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 415: "unsupported_media_type",
                 429: "too_many_requests", 500: "internal_error", 503: "service_unavailable"}
-
-
-class SinchError(Exception):
-    def __init__(self, status: int, code: str, text: str, headers: dict | None = None) -> None:
-        super().__init__(text)
-        self.status, self.code, self.text, self.headers = status, code, text, headers
-
-
-def invalid_format(name: str, value: Any, why: str = "") -> SinchError:
-    text = f"The format of parameter '{name}' is invalid; value '{value}' {why}".rstrip()
-    return SinchError(400, "syntax_invalid_parameter_format", text)
-
-
-def constraint(text: str) -> SinchError:
-    return SinchError(400, "syntax_constraint_violation", text)
-
-
-def msisdn(number: str) -> str:
-    """A phone number in E.164 (the API description's `msisdn` format); a short code or an
-    alphanumeric sender as it is."""
-    digits = digits_of(number)
-    if digits.isdigit() and len(digits) <= SHORT_CODE_DIGITS:
-        return digits
-    return to_e164(number) or number
 
 
 def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
@@ -250,108 +224,6 @@ class Backend(ProviderBackend):
                 "scope": ""}
 
     # -- batches ----------------------------------------------------------------------------
-    def validate(self, body: Any, account: Account) -> dict:
-        """The send request, checked as Sinch checks it (400 syntax_*, 403 missing_callback_url)."""
-        if not isinstance(body, dict):
-            raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
-        request = dict(zip(map(sys.intern, body), body.values()))  # one copy of each key, not one per batch
-        kind = request.setdefault("type", "mt_text")
-        if kind not in BATCH_TYPES:
-            raise invalid_format("type", kind, f"must be one of {', '.join(BATCH_TYPES)}")
-        to = request.get("to")
-        if not isinstance(to, list) or not to:
-            raise constraint("The value of parameter 'to' is invalid; it must hold 1 to 1000 recipients")
-        if len(to) > 1000:
-            raise constraint("The value of parameter 'to' is invalid; at most 1000 recipients")
-        request["to"] = self.groups.expand(account, to)
-        sender = request.get("from")
-        if sender is None and isinstance(account.options.get("default_originator"), str):
-            request.pop("from", None)
-        elif not isinstance(sender, str) or not sender:
-            raise constraint("The value of parameter 'from' is invalid; a sender is required "
-                             "(the account has no default originator)")
-        else:
-            request["from"] = msisdn(sender)
-        text = request.get("body")
-        if not isinstance(text, str):
-            raise constraint("The value of parameter 'body' is invalid; a string is required")
-        if kind == "mt_text" and len(text) > 2000:
-            raise constraint("The value of parameter 'body' is invalid; at most 2000 characters")
-        if kind == "mt_binary":
-            self._validate_binary(request)
-        report = request.setdefault("delivery_report", "none")
-        if report not in DELIVERY_REPORTS:
-            raise invalid_format("delivery_report", report, f"must be one of {', '.join(DELIVERY_REPORTS)}")
-        callback_url = request.get("callback_url")
-        if callback_url is not None and (not isinstance(callback_url, str) or len(callback_url) > 2048):
-            raise constraint("The value of parameter 'callback_url' is invalid; at most 2048 characters")
-        reference = request.get("client_reference")
-        if reference is not None and (not isinstance(reference, str) or len(reference) > 128):
-            raise constraint("The value of parameter 'client_reference' is invalid; at most 128 characters")
-        for flag in ("flash_message", "feedback_enabled", "truncate_concat"):
-            if request.get(flag) is not None and not isinstance(request[flag], bool):
-                raise invalid_format(flag, request[flag], "is not a boolean")
-        parts = request.get("max_number_of_message_parts")
-        if parts is not None and (isinstance(parts, bool) or not isinstance(parts, int) or parts < 1):
-            raise constraint("The value of parameter 'max_number_of_message_parts' is invalid; it must be at least 1")
-        self._validate_parameters(request.get("parameters"))
-        for name in ("send_at", "expire_at"):
-            if request.get(name) is not None:
-                try:
-                    request[name] = parse_iso(request[name])
-                except (ValueError, AttributeError, TypeError):
-                    raise invalid_format(name, request[name], "is not an ISO-8601 timestamp") from None
-        if report != "none" and not (callback_url or account.dlr_callback_url):
-            raise SinchError(403, "missing_callback_url",
-                             "Requesting delivery report without any callback URL.")
-        return request
-
-    @staticmethod
-    def _validate_binary(request: dict) -> None:
-        udh = request.get("udh")
-        try:
-            payload = base64.b64decode(request["body"], validate=True)
-        except (ValueError, binascii.Error):
-            raise invalid_format("body", request["body"], "is not valid base64") from None
-        try:
-            udh_bytes = bytes.fromhex(udh) if isinstance(udh, str) else None
-        except ValueError:
-            raise invalid_format("udh", udh, "is not valid hex") from None
-        if udh_bytes is None:
-            raise constraint("The value of parameter 'udh' is invalid; a hex string is required")
-        if len(udh_bytes) + len(payload) > 140:
-            raise constraint("The value of parameter 'body' is invalid; at most 140 bytes with the udh")
-
-    @staticmethod
-    def _validate_parameters(parameters: Any) -> None:
-        if parameters is None:
-            return
-        if not isinstance(parameters, dict):
-            raise invalid_format("parameters", parameters, "is not an object")
-        for key, values in parameters.items():
-            if not PARAMETER_KEY.match(key):
-                raise constraint(f"The value of parameter 'parameters' is invalid; key '{key}' "
-                                 "must be 1 to 16 of A-Z a-z 0-9 . - _")
-            if not isinstance(values, dict) or not all(
-                    isinstance(v, str) and len(v) <= 160 for v in values.values()):
-                raise constraint(f"The value of parameter 'parameters.{key}' is invalid; values "
-                                 "are strings of at most 160 characters")
-
-    @staticmethod
-    def personalise(request: dict, msisdn: str) -> str | None:
-        """The body for one recipient with `${key}` filled in; None when a value is missing."""
-        text = request["body"]
-        for key, values in (request.get("parameters") or {}).items():
-            placeholder = "${" + key + "}"
-            if placeholder not in text:
-                continue
-            value = next((v for k, v in values.items() if k != "default" and same_number(k, msisdn)),
-                         values.get("default"))
-            if value is None:
-                return None
-            text = text.replace(placeholder, value)
-        return text
-
     def send(self, account: Account, body: Any) -> Batch:
         batch = self._build(account, body)
         self._batches.setdefault(account.id, ChunkedTable()).add(batch.id, batch)  # a new id
@@ -360,7 +232,7 @@ class Backend(ProviderBackend):
     def _build(self, account: Account, body: Any, batch_id: str | None = None,
                created_at: datetime | None = None) -> Batch:
         """A validated batch with its recipients journaled and its dispatch scheduled."""
-        request = self.validate(body, account)
+        request = validate(body, account, self.groups)
         now = self.network.clock.now()
         send_at = request.pop("send_at", None)
         start = max(send_at or now, now)
@@ -385,7 +257,7 @@ class Backend(ProviderBackend):
         recipients = []
         maximum = request.get("max_number_of_message_parts")
         for number in dict.fromkeys(numbers):
-            text = self.personalise(request, number)
+            text = personalise(request, number)
             shown = text if text is not None else batch.body
             # a binary message (<= 140 bytes with its UDH, checked by validate) is one part
             parts = (segment(shown) if batch.type == "mt_text"
@@ -480,7 +352,7 @@ class Backend(ProviderBackend):
         return batch
 
     def dry_run(self, account: Account, body: Any, query: dict) -> dict:
-        request = self.validate(body, account)
+        request = validate(body, account, self.groups)
         per_recipient = (query.get("per_recipient") or "false").lower() == "true"
         try:
             limit = min(int(query.get("number_of_recipients") or 100), 1000)
@@ -488,7 +360,7 @@ class Backend(ProviderBackend):
             raise invalid_format("number_of_recipients", query["number_of_recipients"], "is not a number") from None
         details, messages = [], 0
         for number in dict.fromkeys(msisdn(t) for t in request["to"]):
-            text = self.personalise(request, number)
+            text = personalise(request, number)
             parts = segment(text if text is not None else request["body"])
             messages += parts.segment_count
             details.append({"recipient": number, "number_of_parts": parts.segment_count,
