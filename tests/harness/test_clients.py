@@ -32,9 +32,10 @@ def canned(answers: dict[str, tuple[int, dict]]) -> Iterator[tuple[str, list[tup
     seen: list[tuple[str, str, bytes]] = []
 
     async def app(scope, receive, send):
-        if scope["type"] != "http":  # lifespan
-            message = await receive()
-            await send({"type": f"{message['type']}.complete"})
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
             return
         body, more = b"", True
         while more:
