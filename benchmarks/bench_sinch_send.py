@@ -204,8 +204,14 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
 
 
 def in_process(sends: int) -> None:
-    """The app alone: CPU per send through ASGI in this process (no sockets, no uvicorn), the
-    clock advanced every 1,000 sends so batches are dispatched as in a server."""
+    per_send = app_cpu_per_send(sends)
+    print(f"in-process (the app without uvicorn): {per_send * 1e6:.1f} µs CPU per send over {sends:,} "
+          f"single-recipient sends; load average {os.getloadavg()[0]:.2f}")
+
+
+def app_cpu_per_send(sends: int) -> float:
+    """The app alone: CPU seconds per send through ASGI in this process (no sockets, no
+    uvicorn), the clock advanced every 1,000 sends so batches are dispatched as in a server."""
     from bench_journal import call, recipient  # the fakes' app, called straight through ASGI
     from fake_providers.app import create_app
     from fake_providers.network import Network
@@ -232,9 +238,7 @@ def in_process(sends: int) -> None:
                 await network.clock.advance(10)
         return (time.process_time() - started) / sends
 
-    per_send = asyncio.run(run())
-    print(f"in-process (the app without uvicorn): {per_send * 1e6:.1f} µs CPU per send over {sends:,} "
-          f"single-recipient sends; load average {os.getloadavg()[0]:.2f}")
+    return asyncio.run(run())
 
 
 def main() -> int:
