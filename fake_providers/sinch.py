@@ -566,6 +566,8 @@ class Backend(ProviderBackend):
         reference = self._last_reference(account, sender)
         if reference is not None:
             payload["client_reference"] = reference
+        if payload["type"] == "mo_text":
+            self.groups.keyword_mo(account, number.number, sender, body)
         self._inbounds.setdefault(account.id, {})[inbound_id] = Inbound(payload, now)
         message = self.record_mo(account.id, payload["from"], payload["to"], body, inbound_id)
         callback = await self.emit(account.id, "mo", account.mo_callback_url, payload,

@@ -21,10 +21,20 @@ description as generated into sinch-sdk-java and the sinch Python SDK, read 2026
   child adds none); `size`, the members list and a batch to the group count them; a child that
   names no group is 403 `unknown_group` (the 3.0 copy lists that answer for create).
 
-Not simulated: `auto_update` (keyword subscription by MO; accepted, neither stored nor echoed),
-and the description's "a group is evaluated when the batch is sent": the fake expands a group in
-`to` when the batch is created, so a later change to the group does not change a scheduled
-batch."""
+- `auto_update` (create, update, replace; echoed in the group): a handset joins or leaves the
+  group by MO. `to` is the number the MO is addressed to (a phone number or a short code), `add`
+  and `remove` each a `first_word` and an optional `second_word`, one word each (on a shared
+  short code the first is the brand keyword, the second the opt-in or opt-out word, as the API
+  description's field notes say). The description says no more; the fake's reading, documented
+  in docs/fake-providers.md: an MO to `to` whose first word (and second, when given) equals the
+  keyword, ignoring case as the shared-short-code routing does, adds or removes its sender
+  (adds before removes, as in an update); the MO is delivered to the callback as any other; an
+  update merges `auto_update` field by field (absent keeps, `null` erases), a replace erases it
+  when left out.
+
+Not simulated: the description's "a group is evaluated when the batch is sent": the fake expands
+a group in `to` when the batch is created, so a later change to the group does not change a
+scheduled batch."""
 from __future__ import annotations
 
 import re
@@ -37,7 +47,7 @@ from starlette.routing import BaseRoute, Route
 
 from .clock import Clock, iso_millis
 from .ids import new_ulid
-from .phones import to_e164
+from .phones import digits_of, same_number, to_e164
 
 GROUP_ID = re.compile(r"^[0-9A-Za-z]{10,32}$")
 MAX_MEMBERS = 10000  # per list in a request (members, add, remove)
@@ -52,6 +62,7 @@ class Group:
     child_groups: list[str]  # ids of groups whose members are members of this one
     created_at: datetime
     modified_at: datetime
+    auto_update: dict | None = None  # as validated: to, add / remove {first_word, second_word}
 
     def to_dict(self, size: int) -> dict:
         data = {"id": self.id, "size": size, "created_at": iso_millis(self.created_at),
@@ -60,7 +71,25 @@ class Group:
             data["name"] = self.name
         if self.child_groups:
             data["child_groups"] = list(self.child_groups)
+        if self.auto_update is not None:
+            data["auto_update"] = {k: dict(v) if isinstance(v, dict) else v
+                                   for k, v in self.auto_update.items()}
         return data
+
+    def keyword_change(self, to: str, words: list[str]) -> tuple[bool, bool]:
+        """(join, leave): whether an MO to `to` whose first words are `words` (casefolded)
+        matches the `auto_update` add and remove keywords."""
+        rule = self.auto_update
+        if rule is None or not same_number(rule["to"], to):
+            return False, False
+        return _says(rule.get("add"), words), _says(rule.get("remove"), words)
+
+
+def _says(keywords: dict | None, words: list[str]) -> bool:
+    if keywords is None or not words or words[0] != keywords["first_word"].casefold():
+        return False
+    second = keywords.get("second_word")
+    return second is None or (len(words) > 1 and words[1] == second.casefold())
 
 
 def _object(body: Any) -> dict:
@@ -93,6 +122,39 @@ def _numbers(field: str, value: Any) -> list[str]:
     return numbers
 
 
+def _auto_update(value: Any, current: dict | None = None) -> dict | None:
+    """A validated `auto_update`; with `current` (an update) merged onto it field by field:
+    absent keeps, null erases."""
+    from .sinch import constraint, invalid_format
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise constraint("The value of parameter 'auto_update' is invalid; an object is required")
+    merged = {k: v for k, v in {**(current or {}), **value}.items() if v is not None}
+    to = merged.get("to")
+    digits = digits_of(to) if isinstance(to, str) else ""
+    if not (isinstance(to, str) and (to_e164(to) or (digits.isdigit() and len(digits) <= 6))):
+        raise invalid_format("auto_update.to", to, "is not a valid MSISDN or short code.")
+    for field in ("add", "remove"):
+        keywords = merged.get(field)
+        if keywords is None:
+            continue
+        if not isinstance(keywords, dict):
+            raise constraint(f"The value of parameter 'auto_update.{field}' is invalid; "
+                             "an object is required")
+        kept = {}
+        for word in ("first_word", "second_word"):
+            text = keywords.get(word)
+            if text is None and word == "second_word":
+                continue
+            if not isinstance(text, str) or text.split() != [text]:
+                raise constraint(f"The value of parameter 'auto_update.{field}.{word}' is "
+                                 "invalid; it must be one word")
+            kept[word] = text
+        merged[field] = kept
+    return merged
+
+
 class Groups:
     """The groups of each service plan. (The error helpers come from sinch.py, which imports
     this module, hence the imports inside the functions.)"""
@@ -105,8 +167,9 @@ class Groups:
         body = _object(body)
         name, members = _name(body.get("name")), _numbers("members", body.get("members"))
         children = self._children(account, body.get("child_groups"))
+        auto_update = _auto_update(body.get("auto_update"))
         now = self.clock.now()
-        group = Group(new_ulid(), name, list(dict.fromkeys(members)), children, now, now)
+        group = Group(new_ulid(), name, list(dict.fromkeys(members)), children, now, now, auto_update)
         self._groups.setdefault(account.id, {})[group.id] = group
         return group
 
@@ -115,7 +178,9 @@ class Groups:
         body = _object(body)
         name, members = _name(body.get("name")), _numbers("members", body.get("members"))
         children = self._children(account, body.get("child_groups"), group_id)
+        auto_update = _auto_update(body.get("auto_update"))
         group.name, group.members, group.child_groups = name, list(dict.fromkeys(members)), children
+        group.auto_update = auto_update
         group.modified_at = self.clock.now()
         return group
 
@@ -156,6 +221,8 @@ class Groups:
         group = self.find(account, group_id)
         body = _object(body)
         name = _name(body.get("name")) if "name" in body else group.name
+        auto_update = (_auto_update(body["auto_update"], group.auto_update) if "auto_update" in body
+                       else group.auto_update)
         add, remove = _numbers("add", body.get("add")), _numbers("remove", body.get("remove"))
         for field, numbers in (("add_from_group", add), ("remove_from_group", remove)):
             other = body.get(field)
@@ -167,7 +234,23 @@ class Groups:
         removed = set(remove)
         members = [m for m in dict.fromkeys(group.members + add) if m not in removed]
         group.name, group.members, group.modified_at = name, members, self.clock.now()
+        group.auto_update = auto_update
         return group
+
+    def keyword_mo(self, account, to: str, sender: str, body: str) -> None:
+        """An MO to `to`: its sender joins or leaves every group whose `auto_update` keywords
+        it says (adds before removes)."""
+        member = to_e164(sender)
+        words = [word.casefold() for word in body.split()[:2]]
+        if member is None or not words:
+            return
+        for group in self._groups.get(account.id, {}).values():
+            join, leave = group.keyword_change(to, words)
+            members = group.members + [member] if join and member not in group.members else group.members
+            if leave:
+                members = [m for m in members if m != member]
+            if members != group.members:
+                group.members, group.modified_at = members, self.clock.now()
 
     def named(self, account, group_id: str) -> Group:
         """The group a request names in its body: 403 unknown_group when there is none."""

@@ -80,10 +80,13 @@ def test_sinch_sdk_groups(served):
     base, control = served
     groups = service_plan_client(base).sms.groups
     vip = groups.create(name="vip", members=["+34600000010", "+34600000011"])
-    other = groups.create(name="other", members=["+34600000012"])
+    other = groups.create(name="other", members=["+34600000012"], auto_update={
+        "to": "+4915112348765", "add": {"first_word": "JOIN"}, "remove": {"first_word": "LEAVE"}})
+    assert other.auto_update.to == "+4915112348765" and other.auto_update.add.first_word == "JOIN"
     assert vip.size == 2 and groups.get(group_id=vip.id).name == "vip"
     assert [g.id for g in groups.list(page_size=10).iterator()] == [other.id, vip.id]
-    # the SDK sends every unset field of an update as null: the name is erased, as documented
+    # the SDK sends every unset field of an update as null: the name (and an auto_update) is
+    # erased, as documented
     updated = groups.update(group_id=vip.id, add=["+34600000013"], remove=["+34600000010"],
                             add_from_group=other.id)
     assert updated.size == 3 and updated.name is None and updated.modified_at >= vip.modified_at

@@ -48,7 +48,8 @@ async def sinch_scenario(c):
     await c.get(f"{base}/groups", headers=auth)
     await c.get(f"{base}/groups/{group['id']}", headers=auth)
     await c.get(f"{base}/groups/{group['id']}/members", headers=auth)
-    other = (await c.post(f"{base}/groups", headers=auth, json={"members": PHONES[2:4]})).json()
+    other = (await c.post(f"{base}/groups", headers=auth, json={"members": PHONES[2:4], "auto_update": {
+        "to": "11221", "add": {"first_word": "news", "second_word": "join"}, "remove": {"first_word": "stop"}}})).json()
     await c.post(f"{base}/groups/{group['id']}", headers=auth, json={
         "name": None, "add": PHONES[4:], "remove": [PHONES[4]], "add_from_group": other["id"]})
     await c.put(f"{base}/groups/{other['id']}", headers=auth, json={"name": "h", "members": PHONES[:1],

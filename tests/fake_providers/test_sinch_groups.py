@@ -1,5 +1,7 @@
 """Sinch groups: update (adds before removes, name kept, erased by null), replace, delete and
 members, as the API description documents them, and their errors."""
+import json
+
 import pytest
 
 from tests.fake_providers.test_fakes_sinch import AUTH, BASE, advance, send, sinch  # noqa: F401
@@ -133,4 +135,85 @@ async def test_a_child_group_must_be_a_group_of_the_plan(sinch, children, status
     response = await sinch.post(f"{BASE}/groups", headers=AUTH,
                                 json={"members": [A], "child_groups": children})
     assert (response.status_code, response.json()["code"]) == (status, code)
+    assert (await sinch.get(f"{BASE}/groups", headers=AUTH)).json()["count"] == 0
+
+
+# -- auto_update: handsets join and leave by MO ---------------------------------------------------
+JOIN_LEAVE = {"to": "+4915112348765", "add": {"first_word": "JOIN"}, "remove": {"first_word": "leave"}}
+
+
+async def mo(client, sender, body, to="+4915112348765"):
+    response = await client.post("/_smsproof/inbound", json={"provider": "sinch", "from": sender,
+                                                             "to": to, "body": body})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_auto_update_mo_keywords_add_and_remove_the_sender(sinch, receiver):
+    group = await create(sinch, name="news", members=[A], auto_update=JOIN_LEAVE)
+    assert group["auto_update"] == JOIN_LEAVE
+    await advance(sinch, 60)
+    await mo(sinch, "0034600000011", "join please")  # any form of the number; case ignored
+    await mo(sinch, C, "Leave")  # not a member: nothing to remove
+    assert await members(sinch, group["id"]) == [A, B]
+    await mo(sinch, A, "LEAVE now")
+    await mo(sinch, D, "rejoin")  # the first word must be the keyword
+    await mo(sinch, D, "JOIN", to="+4915112348766")  # another number: SP2's
+    assert await members(sinch, group["id"]) == [B]
+    read = (await sinch.get(f"{BASE}/groups/{group['id']}", headers=AUTH)).json()
+    assert read["size"] == 1 and read["modified_at"] == "2026-01-05T10:01:00.000Z"
+    bodies = [json.loads(b)["body"] for b in receiver.bodies("/SP1/mo")]
+    assert bodies == ["join please", "Leave", "LEAVE now", "rejoin"]  # every MO is still delivered
+
+
+async def test_auto_update_on_a_shared_short_code_needs_both_words(sinch):
+    rule = {"to": "11222", "add": {"first_word": "baby", "second_word": "join"},
+            "remove": {"first_word": "baby", "second_word": "stop"}}
+    group = await create(sinch, auto_update=rule)
+    await mo(sinch, A, "BABY JOIN", to="11222")
+    await mo(sinch, B, "baby", to="11222")
+    await mo(sinch, C, "baby join", to="11222")
+    await mo(sinch, C, "baby stop", to="11222")
+    assert await members(sinch, group["id"]) == [A]
+
+
+async def test_auto_update_in_update_merges_and_null_erases_and_replace_drops_it(sinch):
+    group = await create(sinch, auto_update=JOIN_LEAVE)
+    path = f"{BASE}/groups/{group['id']}"
+    updated = (await sinch.post(path, headers=AUTH, json={
+        "auto_update": {"add": {"first_word": "START"}, "remove": None}})).json()
+    assert updated["auto_update"] == {"to": "+4915112348765", "add": {"first_word": "START"}}
+    await mo(sinch, A, "start")
+    await mo(sinch, A, "leave")
+    assert await members(sinch, group["id"]) == [A]
+    kept = (await sinch.post(path, headers=AUTH, json={"name": "n"})).json()
+    assert kept["auto_update"] == updated["auto_update"]
+    erased = (await sinch.post(path, headers=AUTH, json={"auto_update": None})).json()
+    assert "auto_update" not in erased
+    await sinch.post(path, headers=AUTH, json={"auto_update": JOIN_LEAVE})
+    replaced = (await sinch.put(path, headers=AUTH, json={"members": [B]})).json()
+    assert "auto_update" not in replaced
+    await mo(sinch, C, "join")
+    assert await members(sinch, group["id"]) == [B]
+
+
+@pytest.mark.parametrize("auto_update,status,code,text", [
+    ("JOIN", 400, "syntax_constraint_violation",
+     "The value of parameter 'auto_update' is invalid; an object is required"),
+    ({"add": {"first_word": "JOIN"}}, 400, "syntax_invalid_parameter_format",
+     "The format of parameter 'auto_update.to' is invalid; value 'None' is not a valid MSISDN or short code."),
+    ({"to": "shop", "add": {"first_word": "JOIN"}}, 400, "syntax_invalid_parameter_format",
+     "The format of parameter 'auto_update.to' is invalid; value 'shop' is not a valid MSISDN or short code."),
+    ({"to": "11222", "add": {"first_word": "two words"}}, 400, "syntax_constraint_violation",
+     "The value of parameter 'auto_update.add.first_word' is invalid; it must be one word"),
+    ({"to": "11222", "remove": {"second_word": "stop"}}, 400, "syntax_constraint_violation",
+     "The value of parameter 'auto_update.remove.first_word' is invalid; it must be one word"),
+    ({"to": "11222", "add": {"first_word": "baby", "second_word": 7}}, 400, "syntax_constraint_violation",
+     "The value of parameter 'auto_update.add.second_word' is invalid; it must be one word"),
+    ({"to": "11222", "add": ["JOIN"]}, 400, "syntax_constraint_violation",
+     "The value of parameter 'auto_update.add' is invalid; an object is required"),
+])
+async def test_auto_update_errors(sinch, auto_update, status, code, text):
+    response = await sinch.post(f"{BASE}/groups", headers=AUTH, json={"auto_update": auto_update})
+    assert (response.status_code, response.json()) == (status, {"code": code, "text": text})
     assert (await sinch.get(f"{BASE}/groups", headers=AUTH)).json()["count"] == 0
