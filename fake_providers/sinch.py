@@ -2,7 +2,7 @@
 flavour (OAuth2 client credentials at /oauth2/token), as Sinch's API description describes it
 (schemas/sinch.json). `Backend` holds the model (batches, recipients, delivery reports,
 inbounds); the route handlers at the end only translate HTTP. The send request is checked in
-sinch_requests.py, groups live in sinch_groups.py.
+sinch_requests.py, delivery reports are made in sinch_reports.py, groups live in sinch_groups.py.
 
 Faithful to the API description (OpenAPI 3.0 copy in ballerina-platform/openapi-connectors,
 payload fixtures of sinch/sinch-sdk-java; schemas/sinch.json): phone numbers in every field in
@@ -48,6 +48,7 @@ from .journal import Message
 from .phones import same_number
 from .provider import JSONResponse, ProviderBackend, json_body
 from .sinch_groups import Groups, group_routes
+from .sinch_reports import NO_BATCHES, DeliveryReports
 from .sinch_requests import SinchError, constraint, invalid_format, msisdn, personalise, validate
 from .table import ChunkedTable
 
@@ -95,7 +96,6 @@ class Recipient(Message):
 CORE_FIELDS = frozenset(("to", "from", "body", "type", "delivery_report"))
 NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 VALIDITY = timedelta(days=3)  # the longest expiry Sinch allows, and the default
-NO_BATCHES = ChunkedTable()  # of an account that sent none (never written to)
 
 
 class Batch:
@@ -176,7 +176,7 @@ class Inbound:
     received_at: datetime
 
 
-class Backend(ProviderBackend):
+class Backend(DeliveryReports, ProviderBackend):
     name = "sinch"
     hosts = ("*.sms.api.sinch.com", "auth.sinch.com", "api.clxcommunications.com")
     retry_policy = SINCH_RETRY
@@ -430,87 +430,6 @@ class Backend(ProviderBackend):
                     "X-Sinch-Webhook-Signature-Timestamp": timestamp,
                     "X-Sinch-Webhook-Signature-Algorithm": "HmacSHA256"}
         return signer
-
-    # -- delivery reports -----------------------------------------------------------------------
-    def recipient_report(self, batch: Batch, recipient: Recipient) -> dict:
-        report = {"type": "recipient_delivery_report_sms", "batch_id": batch.id,
-                  "recipient": recipient.msisdn, "code": recipient.code, "status": recipient.report_status,
-                  "at": iso_millis(recipient.at or batch.created_at)}
-        if recipient.operator_status_at is not None:
-            report["operator_status_at"] = iso_millis(recipient.operator_status_at)
-        if batch.fields.get("client_reference") is not None:
-            report["client_reference"] = batch.fields["client_reference"]
-        if batch.fields.get("max_number_of_message_parts") is not None:
-            report["number_of_message_parts"] = recipient.segment_count
-        options = account.options if (account := self.network.accounts.get(
-            self.name, batch.account)) else {}
-        if batch.sender is None and options.get("default_originator"):
-            report["applied_originator"] = options["default_originator"]
-        if options.get("report_operator") is True and operator_of(recipient.msisdn):
-            report["operator"] = operator_of(recipient.msisdn)
-        if options.get("smart_encoding") is True and batch.type == "mt_text":
-            report["encoding"] = "GSM" if recipient.encoding == GSM else "UNICODE"
-        return report
-
-    def batch_report(self, batch: Batch, kind: str, statuses: set[str] | None = None,
-                     codes: set[int] | None = None) -> dict:
-        groups: dict[tuple[int, str], list[str]] = {}
-        for r in batch.recipients:
-            if (statuses is None or r.report_status.lower() in statuses) and (codes is None or r.code in codes):
-                groups.setdefault((r.code, r.report_status), []).append(r.msisdn)
-        report = {"type": "delivery_report_sms", "batch_id": batch.id,
-                  "total_message_count": len(batch.recipients),
-                  "statuses": [{"code": code, "status": status, "count": len(msisdns),
-                                **({"recipients": msisdns} if kind == "full" else {})}
-                               for (code, status), msisdns in groups.items()]}
-        if batch.fields.get("client_reference") is not None:
-            report["client_reference"] = batch.fields["client_reference"]
-        return report
-
-    def get_batch_report(self, account: Account, batch_id: str, query: dict) -> dict:
-        batch = self.find(account, batch_id)
-        kind = query.get("type") or "summary"
-        if kind not in ("summary", "full"):
-            raise invalid_format("type", kind, "must be summary or full")
-        return self.batch_report(batch, kind, self._status_filter(query), self._code_filter(query))
-
-    def get_recipient_report(self, account: Account, batch_id: str, phone: str) -> dict:
-        batch = self.find(account, batch_id)
-        recipient = next((r for r in batch.recipients if same_number(r.msisdn, phone)), None)
-        if recipient is None:
-            raise SinchError(404, "not_found", f"No delivery report for '{phone}' in batch '{batch_id}'")
-        return self.recipient_report(batch, recipient)
-
-    def list_reports(self, account: Account, query: dict) -> dict:
-        page, page_size = self._paging(query)
-        start, end = self._window(query)
-        statuses, codes = self._status_filter(query), self._code_filter(query)
-        reference = query.get("client_reference")
-        reports = [self.recipient_report(b, r)
-                   for b in self._batches.get(account.id, NO_BATCHES).newest_first()
-                   if start <= b.created_at <= end
-                   and (reference is None or b.fields.get("client_reference") == reference)
-                   for r in b.recipients
-                   if (statuses is None or r.report_status.lower() in statuses)
-                   and (codes is None or r.code in codes)]
-        items = reports[page * page_size:(page + 1) * page_size]
-        return {"count": len(reports), "page": page, "page_size": len(items),
-                "delivery_reports": items}
-
-    @staticmethod
-    def _status_filter(query: dict) -> set[str] | None:
-        raw = query.get("status")
-        return {s.strip().lower() for s in raw.split(",") if s.strip()} if raw else None
-
-    @staticmethod
-    def _code_filter(query: dict) -> set[int] | None:
-        raw = query.get("code")
-        if not raw:
-            return None
-        try:
-            return {int(c) for c in raw.split(",") if c.strip()}
-        except ValueError:
-            raise invalid_format("code", raw, "is not a list of numbers") from None
 
     def _paging(self, query: dict) -> tuple[int, int]:
         numbers = {}
