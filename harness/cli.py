@@ -390,7 +390,8 @@ def _print_summary(built: dict, run_dir: Path) -> None:
         print(f"  FAILED {r['id']} ({report.level_text(r)}): {r['title']}")
         check = failed_checks.get(requirement_id, (None,))[0]
         if check:
-            print(f"    {report.relative(check['file'])}:{check['line']} {check['name']}: "
+            through = f" (through {', '.join(check['providers'])})" if check.get("providers") else ""
+            print(f"    {report.relative(check['file'])}:{check['line']} {check['name']}{through}: "
                   f"at {check.get('failed_step') or '(setup)'}: {report.one_line(check.get('reason', ''))}")
     caused: dict[str, list[str]] = {}
     for r in built["requirements"]:
@@ -412,7 +413,7 @@ def _print_summary(built: dict, run_dir: Path) -> None:
     profiles = ", ".join(f"{p['profile']} {p['verdict']}" for p in built["profiles"])
     narrowed = f" (narrowed by {', '.join(built['options']['narrowed_by'])}: certifies nothing)" if s["narrowed"] else ""
     print(f"smsproof: {built['verdict']}{narrowed} {built['platform']['name']}: {profiles}; "
-          f"{report.counts_text(s)}; in {built['duration_s']} s; "
+          f"{report.counts_text(s)}; {report.providers_text(s)}; in {built['duration_s']} s; "
           f"smsproof {built['suite']['smsproof_version']}, suite {built['suite']['hash'][:12]}, "
           f"seed {built['options']['seed']}; reports in {run_dir}")
 
