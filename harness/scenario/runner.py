@@ -45,6 +45,7 @@ class Environment:
     fake_providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
     account_prefix: str = field(default_factory=lambda: f"w{os.getpid()}")
     real_time: realtime.RealTime | None = None  # real-time mode: advances wait for the platform's clock
+    chosen_provider: str | None = None  # `certify --provider`: the platform's provider, instead of the first
 
     @classmethod
     def connect(cls, platform_url: str, fakes_url: str) -> "Environment":
@@ -61,13 +62,16 @@ class Environment:
         """The provider that checks not about one provider's format go through (a scenario's unbound
         `${provider}`, every property check): Sinch when the platform declares it (the suite was
         written for it, so a Sinch platform runs as it always did), else the first it declares of CM.com
-        and Instasent (PROVIDERS order). None: the platform and the fakes share no provider."""
+        and Instasent (PROVIDERS order), unless `chosen_provider` names one. None: the platform and the
+        fakes share no provider (or not the chosen one)."""
+        if self.chosen_provider is not None:
+            return self.chosen_provider if self.chosen_provider in self.providers else None
         return (self.providers or [None])[0]
 
     def fork(self) -> "Environment":
         """The same platform and fakes through clients of its own (one per concurrent scenario run)."""
         return Environment(Driver(self.driver.base_url), Fakes(self.fakes.base_url), self.capabilities,
-                           list(self.fake_providers), self.account_prefix, self.real_time)
+                           list(self.fake_providers), self.account_prefix, self.real_time, self.chosen_provider)
 
     def close(self) -> None:
         self.driver.close()
@@ -141,7 +145,7 @@ def levels(scenario: Scenario, cat: catalogue.Catalogue) -> dict[str, str]:
 def bound(scenario: Scenario, env: Environment) -> Scenario:
     """The scenario as it runs on `env`: `${provider}` bound to the platform's provider (Sinch when the
     platform shares none with the fakes: the scenario is then NOT APPLICABLE, naming Sinch)."""
-    return scenario.through(env.platform_provider or PLATFORM_PROVIDER_DEFAULT)
+    return scenario.through(env.platform_provider or env.chosen_provider or PLATFORM_PROVIDER_DEFAULT)
 
 
 def providers_used(scenario: Scenario) -> set[str]:

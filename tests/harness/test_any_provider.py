@@ -6,13 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from harness import report, servers
 from harness.fakes_client import Fakes
 from harness.scenario.loader import load_file, load_paths
 from harness.scenario.runner import FAILED, NOT_APPLICABLE, PASSED, Environment, providers_used, run_scenario
 from reference_platform.adapter import platform as reference
-from tests.harness.test_cli import ROOT, _run_dir, smsproof
+from tests.harness.test_cli import ROOT, _main, _run_dir, smsproof
 
 SCENARIOS = ROOT / "scenarios"
 
@@ -166,3 +169,23 @@ def test_the_summary_names_the_providers_the_checks_went_through():
     summary = report.summary([], results, [], narrowed=False)
     assert report.providers_text(summary) == "checked through cm (3 checks), instasent (1), sinch (1)"
     assert report.providers_text({"checked_through": {}}) == "checked through no provider"
+
+
+def test_provider_option_checks_a_multi_provider_platform_through_the_one_chosen(tmp_path):
+    done = smsproof("certify", "--provider", "cm", "--scenarios", str(SCENARIOS / "keywords" / "keyword-configured-in-capitals.yaml"),
+                    "--reports", str(tmp_path))
+    assert done.returncode == 5, done.stdout + done.stderr  # a narrowed run: PARTIAL
+    assert "; checked through cm (" in done.stdout.splitlines()[-1]
+    built = json.loads((_run_dir(tmp_path) / "report.json").read_text())
+    assert built["options"]["provider"] == "cm" and built["summary"]["platform_provider"] == "cm"
+    assert {tuple(s["providers"]) for s in built["scenarios"]} == {("cm",)}
+
+
+def test_provider_option_naming_a_provider_the_platform_does_not_declare_is_exit_4(tmp_path, capsys):
+    capabilities = {"name": "sinch-only", "version": "0", "providers": ["sinch"], "profiles": ["opt_out_keywords"],
+                    "clock": "drivable", "workspaces": True}
+    app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: JSONResponse(capabilities))])
+    with servers.serve(lambda _url: app, "sinch-only-platform") as url:
+        code, out, err = _main(capsys, "certify", "--platform", url, "--provider", "cm", "--reports", str(tmp_path))
+    assert code == 4, out + err
+    assert err == "smsproof: error: the platform does not declare provider 'cm' (capabilities.providers: sinch)\n"
