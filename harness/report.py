@@ -157,7 +157,7 @@ def checked_through(results: list[dict]) -> tuple[str | None, dict[str, int]]:
 
 
 def providers_text(summary: dict) -> str:
-    """'checked through cm (318 checks)' or 'checked through sinch (305 checks), cm (9), instasent (9)'."""
+    """'checked through cm (293 checks)' or 'checked through sinch (310 checks), cm (9), instasent (9)'."""
     counts = summary.get("checked_through") or {}
     if not counts:
         return "checked through no provider"

@@ -143,8 +143,9 @@ def levels(scenario: Scenario, cat: catalogue.Catalogue) -> dict[str, str]:
 
 
 def bound(scenario: Scenario, env: Environment) -> Scenario:
-    """The scenario as it runs on `env`: `${provider}` bound to the platform's provider (Sinch when the
-    platform shares none with the fakes: the scenario is then NOT APPLICABLE, naming Sinch)."""
+    """The scenario as it runs on `env`: `${provider}` bound to the platform's provider. When there is none
+    (no provider shared with the fakes, or the chosen one not declared), to the chosen one or Sinch: the
+    scenario is then NOT APPLICABLE, naming it."""
     return scenario.through(env.platform_provider or env.chosen_provider or PLATFORM_PROVIDER_DEFAULT)
 
 
