@@ -52,7 +52,7 @@ def _certify_declaring_only(provider: str, profile: str, reports: Path):
     return done, json.loads((run / "report.json").read_text()), run
 
 
-@pytest.mark.slow(12)
+@pytest.mark.slow(8)
 def test_a_cm_only_platform_is_certified_for_opt_out_keywords_through_cm(tmp_path):
     """Before, 16 of its 20 MUST requirements were NOT APPLICABLE (every check spoke Sinch)."""
     done, built, run = _certify_declaring_only("cm", "opt_out_keywords", tmp_path)
@@ -76,7 +76,7 @@ def test_a_cm_only_platform_is_certified_for_opt_out_keywords_through_cm(tmp_pat
     assert 'name="smsproof.platform_provider" value="cm"' in (run / "junit.xml").read_text()
 
 
-@pytest.mark.slow(6)
+@pytest.mark.slow(4)
 def test_an_instasent_only_platform_is_certified_for_sms_processes_through_instasent(tmp_path):
     """Short codes, shared short codes with provider keywords and the replies of the processes, all through Instasent."""
     done, built, _ = _certify_declaring_only("instasent", "sms_processes", tmp_path)
