@@ -29,7 +29,7 @@ from harness import catalogue, cli_list, realtime, report, servers, suite
 from harness.driver.client import NotADriverAPI
 from harness.exchanges import UnexpectedResponse, Unreachable
 from harness.scenario.loader import DEFAULT_SCENARIOS, ScenarioError, files_sha256, load_paths, shipped_copy
-from harness.scenario.runner import PASSED, Environment, run_scenario
+from harness.scenario.runner import PASSED, PROVIDERS, Environment, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CAPABILITY, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
 VERDICT_EXIT = {report.CERTIFIED: EXIT_OK, report.NOT_CERTIFIED: EXIT_FAILED, report.PARTIAL: EXIT_PARTIAL}
@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--reports", default="reports", help="directory of the run reports (default: reports)")
     certify.add_argument("--scenarios", action="append", default=[], help="scenario file or directory (repeatable)")
     certify.add_argument("--fakes", help="URL of running fake providers (default: start them)")
+    certify.add_argument("--provider", choices=PROVIDERS,
+                         help="the provider the checks not about one provider's format go through, one the platform "
+                              "declares (default: sinch when declared, else the first of cm and instasent declared)")
     _add_real_time_arguments(certify)
 
     selftest = commands.add_parser("selftest", help="reference must pass, every mutant must fail on its requirement")
@@ -305,6 +308,9 @@ def certify(args) -> int:
         if not capabilities.get("workspaces", False):
             raise CliError("the platform does not offer workspaces (capabilities.workspaces), which certification needs",
                            EXIT_CAPABILITY)
+        if args.provider and args.provider not in (capabilities.get("providers") or []):
+            raise CliError(f"the platform does not declare provider {args.provider!r} (capabilities.providers: "
+                           f"{', '.join(capabilities.get('providers') or []) or 'none'})", EXIT_CAPABILITY)
         _check_real_time(args, platform_url, fakes_url)
         pytest_args = [*paths, *([str(PROPERTY_CHECKS)] if PROPERTY_CHECKS.is_dir() and not args.scenarios else []),
                        "-p", "no:cacheprovider", *UNUSED_PLUGINS,
@@ -317,6 +323,7 @@ def certify(args) -> int:
                        *(["-k", args.keyword] if args.keyword else []),
                        f"--hypothesis-seed={seed}",
                        *([f"--smsproof-examples={args.examples}"] if args.examples else []),
+                       *([f"--smsproof-provider={args.provider}"] if args.provider else []),
                        *_real_time_args(args, capabilities)]
         if args.workers > 1:
             pytest_args += ["-n", str(args.workers)]  # every worker starts its own fakes (and embedded platform)
@@ -346,6 +353,7 @@ def certify(args) -> int:
         platform={"name": target.name, "spec": args.platform, "url": platform_url,
                   "mutant": args.mutant, "capabilities": capabilities},
         options={"profiles": named, "workers": args.workers, "seed": seed, "examples": args.examples,
+                 "provider": args.provider,
                  "narrowed_by": narrowing, "keyword": args.keyword,
                  "real_time": args.real_time or capabilities.get("clock") != "drivable", "time_budget_s": args.time_budget},
         files={"catalogue": {str(catalogue.CATALOGUE_PATH): cat.sha256},
@@ -390,7 +398,8 @@ def _print_summary(built: dict, run_dir: Path) -> None:
         print(f"  FAILED {r['id']} ({report.level_text(r)}): {r['title']}")
         check = failed_checks.get(requirement_id, (None,))[0]
         if check:
-            print(f"    {report.relative(check['file'])}:{check['line']} {check['name']}: "
+            through = f" (through {', '.join(check['providers'])})" if check.get("providers") else ""
+            print(f"    {report.relative(check['file'])}:{check['line']} {check['name']}{through}: "
                   f"at {check.get('failed_step') or '(setup)'}: {report.one_line(check.get('reason', ''))}")
     caused: dict[str, list[str]] = {}
     for r in built["requirements"]:
@@ -412,7 +421,7 @@ def _print_summary(built: dict, run_dir: Path) -> None:
     profiles = ", ".join(f"{p['profile']} {p['verdict']}" for p in built["profiles"])
     narrowed = f" (narrowed by {', '.join(built['options']['narrowed_by'])}: certifies nothing)" if s["narrowed"] else ""
     print(f"smsproof: {built['verdict']}{narrowed} {built['platform']['name']}: {profiles}; "
-          f"{report.counts_text(s)}; in {built['duration_s']} s; "
+          f"{report.counts_text(s)}; {report.providers_text(s)}; in {built['duration_s']} s; "
           f"smsproof {built['suite']['smsproof_version']}, suite {built['suite']['hash'][:12]}, "
           f"seed {built['options']['seed']}; reports in {run_dir}")
 

@@ -65,11 +65,14 @@ def run(args) -> int:
             rows.append(f"{mutant.name}\t{mutant.requirement}\t{getattr(mutant, 'description', '')}")
     else:
         from harness.cli import load_scenarios
+        from harness.scenario.runner import PROVIDERS, providers_used
 
         _, scenarios = load_scenarios(args.scenarios)
         for scenario in scenarios:
             if any(cat[r].profile in profiles for r in scenario.requirements):
-                rows.append(f"{scenario.name}\t{_shown(scenario.path)}:{scenario.line}\t{' '.join(scenario.requirements)}")
+                named = " ".join(sorted(providers_used(scenario), key=PROVIDERS.index)) or "none"
+                providers = "the platform's provider" if scenario.follows_platform else named
+                rows.append(f"{scenario.name}\t{_shown(scenario.path)}:{scenario.line}\t{' '.join(scenario.requirements)}\t{providers}")
     try:
         print("\n".join(rows))
         sys.stdout.flush()

@@ -24,8 +24,8 @@ import pytest
 from harness import catalogue, realtime, servers
 from harness.exchanges import Unreachable
 from harness.scenario.loader import Scenario, ScenarioError, load_file
-from harness.scenario.runner import (ERROR, FAILED, NOT_APPLICABLE, NOT_CHECKED, PASSED, Clocks, Environment,
-                                    ScenarioResult, run_scenario)
+from harness.scenario.runner import (ERROR, FAILED, NOT_APPLICABLE, NOT_CHECKED, PASSED, PROVIDERS, Clocks,
+                                    Environment, ScenarioResult, run_scenario)
 
 _SESSION = pytest.StashKey["SmsproofSession"]()
 
@@ -47,6 +47,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="append one JSON line per scenario result to DIR/results-<worker>.jsonl")
     group.addoption("--smsproof-examples", type=int, default=None, metavar="N",
                     help="max examples for smsproof's property checks")
+    group.addoption("--smsproof-provider", default=None, choices=PROVIDERS, metavar="PROVIDER",
+                    help="the provider checks not about one provider's format go through (default: sinch when the "
+                         "platform declares it, else the first of cm and instasent it declares)")
     _add_real_time_options(group)
     parser.addini("smsproof_scenarios", "directories whose YAML files are smsproof scenarios", type="paths", default=[])
 
@@ -118,6 +121,7 @@ class SmsproofSession:
                 platform_url = self._enter(servers.running_platform(target))
                 self._env = Environment.connect(platform_url, fakes_url)
                 self._env.account_prefix = f"{self.worker}x{os.getpid()}"
+                self._env.chosen_provider = opt("--smsproof-provider")
                 self._enter_real_time(self._env)
             except (servers.PlatformSpecError, Unreachable) as exc:
                 pytest.exit(f"smsproof: {exc}", returncode=3 if isinstance(exc, Unreachable) else 2)

@@ -13,6 +13,9 @@ was checked at MUST level and PASSED; a MUST requirement that failed, or that no
 reason per requirement. A narrowed run (a scenario path, -k, SMSPROOF_REQUIREMENTS) is PARTIAL at
 best: it never certifies. A failure whose prerequisite (catalogue `rests_on`) also failed is reported
 as probably caused by it, below the root causes. Exchanges and timelines are kept for failures only.
+Each check says which providers it went through; the summary counts the checks run per provider and
+names the platform's provider, through which every check not about one provider's format went, so
+that a certificate obtained through CM.com only says so.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def verdicts(results: list[dict], cat: catalogue.Catalogue, offered_profiles: se
     for requirement in cat.requirements.values():
         runs = by_requirement[requirement.id]
         evidence = [{"scenario": r["name"], "file": r["file"], "line": r["line"], "verdict": r["verdict"],
+                     "providers": r.get("providers") or [],
                      "level": (r.get("levels") or {}).get(requirement.id, requirement.level),
                      "reason": r.get("reason", ""), "failed_step": r.get("failed_step")} for r in runs]
         verdict = RequirementVerdict(requirement.id, requirement.profile, requirement.level, requirement.title,
@@ -138,6 +142,29 @@ def overall(profiles: list[dict], narrowed: bool) -> str:
     return PARTIAL if narrowed else CERTIFIED
 
 
+def checked_through(results: list[dict]) -> tuple[str | None, dict[str, int]]:
+    """The platform's provider (that of the checks following it, None when none ran) and, per provider,
+    the checks that ran through it (a check through two providers counts for each), the platform's first."""
+    ran = [r for r in results if r.get("verdict") in (PASSED, FAILED, "ERROR")]
+    counts: dict[str, int] = {}
+    for result in ran:
+        for provider in result.get("providers") or []:
+            counts[provider] = counts.get(provider, 0) + 1
+    following = [p for r in ran if r.get("follows_platform") for p in r.get("providers") or []]
+    platform = max(set(following), key=following.count) if following else None
+    order = sorted(counts, key=lambda p: (p != platform, -counts[p], p))
+    return platform, {p: counts[p] for p in order}
+
+
+def providers_text(summary: dict) -> str:
+    """'checked through cm (293 checks)' or 'checked through sinch (310 checks), cm (9), instasent (9)'."""
+    counts = summary.get("checked_through") or {}
+    if not counts:
+        return "checked through no provider"
+    parts = [f"{p} ({n}{' checks' if i == 0 else ''})" for i, (p, n) in enumerate(counts.items())]
+    return "checked through " + ", ".join(parts)
+
+
 def summary(requirement_verdicts: list[RequirementVerdict], results: list[dict], profiles: list[dict],
             narrowed: bool) -> dict[str, Any]:
     counts = {v: sum(r.verdict == v for r in requirement_verdicts) for v in (*IN_SCOPE, NOT_SELECTED)}
@@ -145,11 +172,13 @@ def summary(requirement_verdicts: list[RequirementVerdict], results: list[dict],
     contract = sorted({p for r in results for p in r.get("contract_problems") or []})
     callbacks = sorted({p for r in results for p in r.get("callback_problems") or []})
     verdict = overall(profiles, narrowed)
+    platform_provider, through = checked_through(results)
     return {**counts, "selected": sum(counts[v] for v in IN_SCOPE), "verdict": verdict, "certified": verdict == CERTIFIED, "narrowed": narrowed,
             "profiles_certified": [p["profile"] for p in profiles if p["verdict"] == CERTIFIED],
             "blocking_failures": blocking,
             "root_causes": [r.id for r in requirement_verdicts if r.verdict == FAILED and not r.probable_cause],
-            "contract_problems": contract, "callback_problems": callbacks}
+            "contract_problems": contract, "callback_problems": callbacks,
+            "platform_provider": platform_provider, "checked_through": through}
 
 
 def build(*, run_id: str, started_at: str, duration_s: float, platform: dict, options: dict, files: dict,
@@ -223,7 +252,7 @@ def render_html(report: dict, cat: catalogue.Catalogue | None = None) -> str:
     cat = cat or catalogue.default()
     templates = {"report": TEMPLATE.read_text(encoding="utf-8"), "exchange": EXCHANGE}
     env = jinja2.Environment(loader=jinja2.DictLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals.update(counts_text=counts_text, level_text=level_text, NOT_SELECTED=NOT_SELECTED)
+    env.globals.update(counts_text=counts_text, level_text=level_text, providers_text=providers_text, NOT_SELECTED=NOT_SELECTED)
     env.filters.update(pretty=_pretty, compact=_compact, diff=_diff, relative=relative, readable_time=_readable_time)
     profiles: dict[str, list[dict]] = {}
     for requirement in report["requirements"]:
@@ -297,7 +326,9 @@ def stamp_junit(path: Path, report: dict) -> None:
               "smsproof.profiles": " ".join(p["profile"] for p in report["profiles"]),
               "smsproof.profiles_certified": " ".join(report["summary"]["profiles_certified"]),
               "smsproof.version": report["suite"]["smsproof_version"], "smsproof.suite_hash": report["suite"]["hash"],
-              "smsproof.seed": str(report["options"]["seed"]), "smsproof.platform": report["platform"]["name"]}
+              "smsproof.seed": str(report["options"]["seed"]), "smsproof.platform": report["platform"]["name"],
+              "smsproof.platform_provider": report["summary"].get("platform_provider") or "",
+              "smsproof.checked_through": " ".join(report["summary"].get("checked_through") or [])}
     for testsuite in suites:
         properties = testsuite.find("properties")
         if properties is None:

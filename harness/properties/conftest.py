@@ -5,8 +5,9 @@ smsproof plugin's `smsproof_env` fixture (platform + fakes of the run). Here:
 - `--smsproof-examples N` sets every check's example count, and `--hypothesis-seed S` makes the seed
   drive the draws (without it the checks are derandomized), before the check modules import;
 - a check whose requirements' profile is not offered (or not selected with --smsproof-profile), or
-  that needs a drivable clock, workspaces or the Sinch provider the platform lacks, is skipped as
-  "NOT APPLICABLE: ...", never passed;
+  that needs a drivable clock or workspaces the platform lacks, is skipped as "NOT APPLICABLE: ...",
+  never passed; the checks go through the platform's provider (`Environment.platform_provider`:
+  Sinch when declared, else CM.com or Instasent), NOT APPLICABLE only when it shares none with the fakes;
 - SMSPROOF_REQUIREMENTS=ID[,ID...] keeps only the checks of those requirements (for a mutant
   sweep: the checks of the requirement the mutant breaks);
 - with `--smsproof-results DIR`, each check appends one result line to DIR/results-<worker>.jsonl in
@@ -29,8 +30,8 @@ from harness.pytest_plugin import worker_id
 from harness.scenario.runner import (ERROR, FAILED, NOT_APPLICABLE, NOT_CHECKED, PASSED, CheckFailed, Environment,
                                      ScenarioResult, StepRecord)
 
-NEEDED_PROVIDER = "sinch"
 REQUIREMENTS_ENV = "SMSPROOF_REQUIREMENTS"
+PROVIDER = pytest.StashKey[str | None]()  # the provider a check went through (the report says it)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,8 +74,9 @@ def not_applicable_reason(requirements: list[str], env: Environment, selected: s
         return "needs a drivable clock (capabilities.clock is not 'drivable')"
     if not capabilities.get("workspaces", False):
         return "needs workspaces (capabilities.workspaces is false)"
-    if NEEDED_PROVIDER not in env.providers:
-        return f"needs the {NEEDED_PROVIDER} provider on both the platform and the fakes"
+    if env.platform_provider is None:
+        return (f"needs a provider both the platform and the fakes speak (the platform declares "
+                f"{', '.join(capabilities.get('providers') or []) or 'none'}; the fakes serve {', '.join(env.fake_providers)})")
     return None
 
 
@@ -88,6 +90,7 @@ def target(smsproof_env: Environment) -> Target:
 def _smsproof_applicable(request: pytest.FixtureRequest, smsproof_env: Environment) -> None:
     selected = set(request.config.getoption("--smsproof-profile", default=[]) or [])
     reason = not_applicable_reason(requirements_of(request.node), smsproof_env, selected)
+    request.node.stash[PROVIDER] = None if reason else smsproof_env.platform_provider
     if reason:
         pytest.skip(f"NOT APPLICABLE: {reason}")
 
@@ -109,7 +112,9 @@ def _result(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
     title = ((function.__doc__ if function else None) or item.name).strip().splitlines()[0]
     result = ScenarioResult(f"property:{item.name}", str(path), (line or 0) + 1, title,
                             requirements_of(item), level_of(item, cat), PASSED,
-                            duration_s=round(call.duration, 3))
+                            duration_s=round(call.duration, 3), follows_platform=True)
+    provider = item.stash.get(PROVIDER, None)
+    result.providers = [provider] if provider else []
     if report.skipped:
         result.reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
         result.reason = result.reason.removeprefix("Skipped: ")

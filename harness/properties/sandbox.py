@@ -2,7 +2,9 @@
 
 Property checks run many examples; each gets its own `Sandbox` so that nothing one example did
 (blacklists, profiles, messages) leaks into the next. Everything goes through the driver API and
-the fakes' control API, never a platform's internals, so the checks certify any platform.
+the fakes' control API, never a platform's internals, so the checks certify any platform. The
+checks name no provider: they go through the platform's provider (`Environment.platform_provider`:
+Sinch when declared, else CM.com or Instasent), which the sandbox fills in.
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ REAL_TIME_REASON = "needs a drivable clock (real-time mode runs only the propert
 LONG_CODE = "+4915112348765"
 SHORT_CODE = "11221"
 CATEGORY = "sms_marketing"
+# How finely each provider stamps a reply's received time, which the platform's events carry: CM.com's
+# `timeUtc` and Instasent's `eventAt` to the second (truncated), Sinch's `received_at` to the millisecond.
+REPLY_TIME_RESOLUTION = {"sinch": timedelta(milliseconds=1), "cm": timedelta(seconds=1), "instasent": timedelta(seconds=1)}
 _unique = itertools.count(1)
 
 
 def two_way_config(keywords: list[str] | None = None, categories: list[str] | None = None) -> dict:
-    """The 001 setup: Sinch, a dedicated long code, opt-out keywords on the given categories."""
+    """The 001 setup: a dedicated long code, opt-out keywords on the given categories (the provider:
+    the sandbox's, filled in by `Sandbox.configure`)."""
     categories = categories or [CATEGORY]
     return {
-        "default_provider": "sinch",
-        "inbound_numbers": [{"number": LONG_CODE, "type": "long_code", "provider": "sinch"}],
+        "inbound_numbers": [{"number": LONG_CODE, "type": "long_code"}],
         "consent_categories": [{"name": c, "legal_basis": "consent"} for c in categories],
         "two_way": {"track_incoming": True, "opt_out_enabled": True, "keywords": keywords or ["stop", "arret"],
                     "categories": categories},
@@ -51,12 +56,15 @@ class Target:
 
 
 class Sandbox:
-    """A workspace and Sinch/CM/Instasent accounts whose callbacks point at it, torn down on exit."""
+    """A workspace and Sinch/CM/Instasent accounts whose callbacks point at it, torn down on exit.
+    `numbers` (default: the long code) are owned at the platform's provider unless they name one."""
 
     def __init__(self, target: Target, *, numbers: list[dict] | None = None, start: datetime = START):
         env = target.env
         self.env, self.driver, self.fakes = env, env.driver, env.fakes
-        self.numbers = numbers if numbers is not None else [{"number": LONG_CODE, "type": "long_code", "provider": "sinch"}]
+        self.provider = env.platform_provider or "sinch"  # none shared: the checks are NOT APPLICABLE (conftest)
+        self.numbers = [{"provider": self.provider, **n}
+                        for n in (numbers if numbers is not None else [{"number": LONG_CODE, "type": "long_code"}])]
         self.start = start
         self.now = start
         self.accounts: dict[str, str] = {}
@@ -113,7 +121,12 @@ class Sandbox:
         return out
 
     def configure(self, config: dict) -> dict:
-        """PUT /config with the sandbox's provider credentials merged in (raises Refused on 422)."""
+        """PUT /config with the sandbox's provider credentials merged in, and the sandbox's provider as
+        the default provider and that of each inbound number naming none (raises Refused on 422)."""
+        config = dict(config)
+        config.setdefault("default_provider", self.provider)
+        if "inbound_numbers" in config:
+            config["inbound_numbers"] = [{"provider": self.provider, **n} for n in config["inbound_numbers"]]
         self._step("configure", config)
         return self.ws.put_config({"providers": self.provider_credentials(), **config})
 
@@ -142,6 +155,11 @@ class Sandbox:
         self.now = parse_time(self.ws.advance_clock(seconds)["now"])
         self.fakes.advance_clock(seconds)
 
+    def reported_time(self, moment: datetime) -> datetime:
+        """A reply received at `moment` as the sandbox's provider stamps it (the events' `timestamp`)."""
+        resolution = REPLY_TIME_RESOLUTION.get(self.provider, timedelta(milliseconds=1))
+        return moment - (moment - START.replace(hour=0, minute=0, second=0, microsecond=0)) % resolution
+
     def advance_to(self, moment: datetime) -> None:
         self.advance((moment - self.now).total_seconds())
 
@@ -156,8 +174,10 @@ class Sandbox:
         self._step("create_customer", {"id": customer_id, **body})
         return customer_id
 
-    def reply(self, sender: str, body: str, to: str = LONG_CODE, provider: str = "sinch") -> dict:
-        """A handset sends `body` to `to`; the fakes deliver it to the workspace's MO webhook."""
+    def reply(self, sender: str, body: str, to: str = LONG_CODE, provider: str | None = None) -> dict:
+        """A handset sends `body` to `to` (through the sandbox's provider unless named); the fakes deliver
+        it to the workspace's MO webhook."""
+        provider = provider or self.provider
         self._step("reply", {"from": sender, "to": to, "body": body, "provider": provider})
         return self.fakes.inbound(provider, sender, to, body)
 

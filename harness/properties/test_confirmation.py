@@ -49,10 +49,9 @@ def test_confirmation_by_country(target, policy, others, region, serial, send_co
         confirmation_policy[region] = policy
     phone = s.mobile_number(region, serial)
     expected_sent = processes.confirmation_sent(confirmation_policy, phone, send_confirmation)
-    inbound = {"number": number, "type": "short_code" if number == SHORT_CODE else "long_code", "provider": "sinch"}
+    inbound = {"number": number, "type": "short_code" if number == SHORT_CODE else "long_code"}
     with Sandbox(target, numbers=[inbound]) as sandbox:
         sandbox.configure({
-            "default_provider": "sinch",
             "inbound_numbers": [inbound],
             "two_way": {"opt_out_enabled": False},
             "confirmation_policy": confirmation_policy,

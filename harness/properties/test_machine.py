@@ -113,7 +113,7 @@ class OptOutMachine(RuleBasedStateMachine):
     @rule(phone=st.sampled_from(PHONES), form=s.SENDER_FORMS, text=st.sampled_from(REPLY_TEXTS),
           delivered_twice=st.booleans())
     def reply(self, phone, form, text, delivered_twice):
-        """A handset replies; with `delivered_twice` the Sinch fake delivers the callback twice (a provider retry)."""
+        """A handset replies; with `delivered_twice` the provider's fake delivers the callback twice (a provider retry)."""
         if delivered_twice:
             self._fault({"endpoint": "callback", "kind": "duplicate_callback"})
         answer = self.sandbox.reply(s.written_as(phone, form), text)
@@ -139,12 +139,13 @@ class OptOutMachine(RuleBasedStateMachine):
     @rule(fault=st.sampled_from([{"endpoint": "send", "kind": "status", "status": 503},
                                  {"endpoint": "send", "kind": "status", "status": 429, "retry_after": 0}]))
     def provider_fault(self, fault):
-        """The next send to Sinch is answered with an error (the platform retries or reports it failed).
+        """The next send to the provider is answered with an error (the platform retries or reports it failed).
         Retry-After 0: a platform honouring it waits in real time, which the fakes' virtual clock does not move."""
         self._fault(fault)
 
     def _fault(self, fault: dict) -> None:
-        spec = {"provider": "sinch", "account": self.sandbox.accounts["sinch"], "times": 1, **fault}
+        provider = self.sandbox.provider
+        spec = {"provider": provider, "account": self.sandbox.accounts[provider], "times": 1, **fault}
         self.fault_ids.append(self.sandbox.fakes.add_fault(spec)["id"])
 
     # -- the model ---------------------------------------------------------------------------------
@@ -163,7 +164,7 @@ class OptOutMachine(RuleBasedStateMachine):
                 continue
             phone = phones.identity(event.get("identification"), bare_ok=True)
             for opt_out in waiting:
-                if opt_out.phone == phone and event.get("timestamp") and parse_time(event["timestamp"]) == opt_out.received_at:
+                if opt_out.phone == phone and event.get("timestamp") and parse_time(event["timestamp"]) == self.sandbox.reported_time(opt_out.received_at):
                     opt_out.processed_at = parse_time(event["imported_timestamp"])
 
     def _protection(self, profile: ModelProfile, now: datetime) -> str | None:
@@ -196,7 +197,7 @@ class OptOutMachine(RuleBasedStateMachine):
     def _promotions(self) -> dict[tuple[str, str], int]:
         """(campaign body, E.164 phone) -> campaign SMS at the fakes."""
         counts: Counter = Counter()
-        for message in self.sandbox.messages(provider="sinch", direction="mt", body=PROMO):
+        for message in self.sandbox.messages(provider=self.sandbox.provider, direction="mt", body=PROMO):
             counts[(message["body"], phones.identity(message["to"], bare_ok=True))] += 1
         return counts
 

@@ -235,7 +235,7 @@ class Probe:
         imported_at = self.processed_at()
         wanted = {e["category"]: e for e in consent.expected_consent_events(
             customer_ids=[self.customer], categories=self.categories, sender=self.number, body=self.body,
-            received_at=self.received_at, imported_at=imported_at)}
+            received_at=self.sandbox.reported_time(self.received_at), imported_at=imported_at)}
         got = reply_rejects(self.sandbox)
         if not got or not all(_field_matches(key, event.get(key), value) for event in got
                               for key, value in wanted.get(event.get("category"), {"category": None}).items()):
@@ -253,9 +253,9 @@ class Probe:
         events = incoming(self.sandbox)
         got = events[0] if len(events) == 1 else {"events": events}
         wanted = {"customer_id": self.customer, "action_type": "sms", "status": "incoming_message", "message": self.body,
-                  "sender": self.number, "recipient": LONG_CODE, "timestamp": self.received_at}
+                  "sender": self.number, "recipient": LONG_CODE, "timestamp": self.sandbox.reported_time(self.received_at)}
         if not all(_field_matches(key, got.get(key), value) for key, value in wanted.items()):
-            shown = {**wanted, "timestamp": format_time(self.received_at)}
+            shown = {**wanted, "timestamp": format_time(wanted["timestamp"])}
             raise CheckFailed("incoming_message event fields", shown, got)
 
 
@@ -355,7 +355,7 @@ def test_reply_delivered_twice(target, body, profiles, sender):
         sandbox.configure(two_way_config())
         for _ in range(profiles):
             sandbox.customer(number)
-        fault = sandbox.fakes.add_fault({"provider": "sinch", "account": sandbox.accounts["sinch"], "times": 1,
+        fault = sandbox.fakes.add_fault({"provider": sandbox.provider, "account": sandbox.accounts[sandbox.provider], "times": 1,
                                          "endpoint": "callback", "kind": "duplicate_callback"})
         try:
             sandbox.reply(s.written_as(number, sender), body)

@@ -2,13 +2,17 @@
 
 A file holds one scenario; `examples` expands it into one scenario per example, with `${name}`
 in strings replaced by the example's values (a string that is exactly `${name}` takes the value's
-type). Validation is the JSON Schema (harness/scenario.schema.yaml) then the references the schema
-cannot see: requirement ids in the catalogue, customers named by steps, placeholders, unique ids.
+type). `${provider}` that no example binds is the platform's provider: the scenario is loaded bound
+to Sinch (`PLATFORM_PROVIDER_DEFAULT`) and the runner binds it again, through `Scenario.through`, to
+the provider the platform under test declares. Validation is the JSON Schema
+(harness/scenario.schema.yaml) then the references the schema cannot see: requirement ids in the
+catalogue, customers named by steps, placeholders, unique ids.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import hashlib
 import json
@@ -29,6 +33,8 @@ SCHEMA_PATH = _HARNESS / "scenario.schema.yaml"
 DEFAULT_SCENARIOS = next((p for p in (_HARNESS / "scenarios", _HARNESS.parent / "scenarios") if p.is_dir()),
                          _HARNESS.parent / "scenarios")
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+PLATFORM_PROVIDER = "provider"  # the placeholder bound to the platform's provider unless an example binds it
+PLATFORM_PROVIDER_DEFAULT = "sinch"  # how such a scenario is loaded, listed and validated
 
 
 class ScenarioError(ValueError):
@@ -53,10 +59,26 @@ class Scenario:
     line: int
     example: dict | None = None
     lines: dict = field(default_factory=dict, repr=False)  # field path -> line, for runtime errors
+    # given/when/then before `${provider}` was bound: set when the scenario runs through the platform's provider
+    template: dict | None = field(default=None, repr=False)
+    provider: str | None = None  # the provider `${provider}` is bound to (None: the file names its providers)
 
     @property
     def name(self) -> str:
         return self.id if self.example is None else f"{self.id}[{_example_label(self.example)}]"
+
+    @property
+    def follows_platform(self) -> bool:
+        """Whether the scenario runs through whichever provider the platform declares (`${provider}`)."""
+        return self.template is not None
+
+    def through(self, provider: str) -> "Scenario":
+        """This scenario with `${provider}` bound to `provider` (itself when it names its providers)."""
+        if self.template is None or provider == self.provider:
+            return self
+        body = _substitute(self.template, {PLATFORM_PROVIDER: provider}, set())
+        return dataclasses.replace(self, given=body.get("given") or {}, when=body["when"],
+                                   then=body.get("then") or [], provider=provider)
 
     def line_of(self, path: tuple) -> int:
         return _nearest_line(self.lines, path) or self.line
@@ -179,7 +201,10 @@ def load_file(path: Path | str, cat: catalogue.Catalogue | None = None) -> list[
     scenarios = []
     for example_index, example in enumerate(examples or [None]):
         missing: set = set()
-        body = _substitute({k: v for k, v in data.items() if k != "examples"}, example or {}, missing)
+        template = _substitute({k: v for k, v in data.items() if k != "examples"}, example or {}, missing)
+        follows_platform = PLATFORM_PROVIDER in missing
+        missing.discard(PLATFORM_PROVIDER)
+        body = _substitute(template, {PLATFORM_PROVIDER: PLATFORM_PROVIDER_DEFAULT}, set()) if follows_platform else template
         suffix = f" (in example {example_index})" if example else ""
         if missing:
             name = sorted(missing)[0]
@@ -196,6 +221,8 @@ def load_file(path: Path | str, cat: catalogue.Catalogue | None = None) -> list[
             id=body["id"], title=body["title"], requirements=body["requirements"], level=body.get("level"),
             given=body.get("given") or {}, when=body["when"], then=body.get("then") or [], path=path,
             line=lines.get(("id",), 1), example=example, lines=lines,
+            template={k: template.get(k) for k in ("given", "when", "then")} if follows_platform else None,
+            provider=PLATFORM_PROVIDER_DEFAULT if follows_platform else None,
         )
         _check_references(scenario)
         scenarios.append(scenario)

@@ -24,7 +24,7 @@ from harness.driver import contract
 from harness.driver.client import Driver, Refused, Workspace
 from harness.exchanges import HarnessHTTPError, UnexpectedResponse
 from harness.fakes_client import Fakes
-from harness.scenario.loader import Scenario, field_name
+from harness.scenario.loader import PLATFORM_PROVIDER_DEFAULT, Scenario, field_name
 from harness.scenario.matching import TIME_TOLERANCE, parse_time
 from harness.scenario.steps import (CHECK_STEPS, TIME_STEPS, CheckFailed, ScenarioAuthoringError,  # noqa: F401 (re-exported)
                                     Steps)
@@ -45,6 +45,7 @@ class Environment:
     fake_providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
     account_prefix: str = field(default_factory=lambda: f"w{os.getpid()}")
     real_time: realtime.RealTime | None = None  # real-time mode: advances wait for the platform's clock
+    chosen_provider: str | None = None  # `certify --provider`: the platform's provider, instead of the first
 
     @classmethod
     def connect(cls, platform_url: str, fakes_url: str) -> "Environment":
@@ -56,10 +57,21 @@ class Environment:
         """Providers both the platform and the fakes speak."""
         return [p for p in PROVIDERS if p in (self.capabilities.get("providers") or []) and p in self.fake_providers]
 
+    @property
+    def platform_provider(self) -> str | None:
+        """The provider that checks not about one provider's format go through (a scenario's unbound
+        `${provider}`, every property check): Sinch when the platform declares it (the suite was
+        written for it, so a Sinch platform runs as it always did), else the first it declares of CM.com
+        and Instasent (PROVIDERS order), unless `chosen_provider` names one. None: the platform and the
+        fakes share no provider (or not the chosen one)."""
+        if self.chosen_provider is not None:
+            return self.chosen_provider if self.chosen_provider in self.providers else None
+        return (self.providers or [None])[0]
+
     def fork(self) -> "Environment":
         """The same platform and fakes through clients of its own (one per concurrent scenario run)."""
         return Environment(Driver(self.driver.base_url), Fakes(self.fakes.base_url), self.capabilities,
-                           list(self.fake_providers), self.account_prefix, self.real_time)
+                           list(self.fake_providers), self.account_prefix, self.real_time, self.chosen_provider)
 
     def close(self) -> None:
         self.driver.close()
@@ -118,6 +130,8 @@ class ScenarioResult:
     contract_problems: list[str] = field(default_factory=list)  # driver-API answers not as in openapi.yaml
     callback_problems: list[str] = field(default_factory=list)  # provider callbacks answered, not acknowledged
     duration_s: float = 0.0
+    providers: list[str] = field(default_factory=list)  # the providers the check went through
+    follows_platform: bool = False  # it went through the platform's provider (else the ones its file names)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -126,6 +140,13 @@ class ScenarioResult:
 def levels(scenario: Scenario, cat: catalogue.Catalogue) -> dict[str, str]:
     """The level of each requirement as this scenario checks it (SHOULD if either says SHOULD)."""
     return {r: "SHOULD" if "SHOULD" in (scenario.level, cat[r].level) else "MUST" for r in scenario.requirements}
+
+
+def bound(scenario: Scenario, env: Environment) -> Scenario:
+    """The scenario as it runs on `env`: `${provider}` bound to the platform's provider. When there is none
+    (no provider shared with the fakes, or the chosen one not declared), to the chosen one or Sinch: the
+    scenario is then NOT APPLICABLE, naming it."""
+    return scenario.through(env.platform_provider or env.chosen_provider or PLATFORM_PROVIDER_DEFAULT)
 
 
 def providers_used(scenario: Scenario) -> set[str]:
@@ -188,7 +209,7 @@ class ScenarioRun(Steps):
     """One run of a scenario: setup, the steps in order (`Steps`), the verdict with its evidence, teardown."""
 
     def __init__(self, scenario: Scenario, env: Environment, cat: catalogue.Catalogue | None = None):
-        self.scenario, self.env = scenario, env
+        self.scenario, self.env = bound(scenario, env), env
         self.cat = cat or catalogue.default()
         self.ws: Workspace | None = None
         self.accounts: dict[str, str] = {}  # provider -> fake account id
@@ -205,7 +226,9 @@ class ScenarioRun(Steps):
     def run(self) -> ScenarioResult:
         started = time.time()
         result = ScenarioResult(self.scenario.name, str(self.scenario.path), self.scenario.line, self.scenario.title,
-                                list(self.scenario.requirements), levels(self.scenario, self.cat), PASSED)
+                                list(self.scenario.requirements), levels(self.scenario, self.cat), PASSED,
+                                providers=sorted(providers_used(self.scenario), key=PROVIDERS.index),
+                                follows_platform=self.scenario.follows_platform)
         reason = not_applicable_reason(self.scenario, self.env.capabilities, self.cat, self.env.fake_providers,
                                        real_time=self.env.real_time is not None)
         if reason:

@@ -271,7 +271,8 @@ def test_list_scenarios_of_a_profile_with_file_and_line(capsys, monkeypatch):
     code, out, _ = _main(capsys, "list", "scenarios", "--profile", "contact_centre")
     rows = [line.split("\t") for line in out.splitlines()]
     assert code == 0 and rows and all(r[2].startswith("CC-") for r in rows)
-    name, where, _ = rows[0]
+    name, where, _, providers = rows[0]
+    assert providers == "the platform's provider"  # a contact-centre rule holds whichever provider carried the SMS
     path, line = where.rsplit(":", 1)
     assert (ROOT / path).is_file() and f"id: {name.split('[')[0]}" in (ROOT / path).read_text().splitlines()[int(line) - 1]
     code, _, err = _main(capsys, "list", "scenarios", "--profile", "nope")

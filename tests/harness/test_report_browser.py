@@ -27,7 +27,7 @@ def check(name, requirement, verdict="PASSED", **extra):
     return {"name": name, "file": f"scenarios/{name}.yaml", "line": 7, "title": f"checks {requirement}",
             "requirements": [requirement], "levels": {requirement: CAT[requirement].level}, "verdict": verdict,
             "reason": "", "failed_step": None, "steps": [], "exchanges": [], "timeline": [], "expected": None,
-            "observed": None, **extra}
+            "observed": None, "providers": ["cm"], "follows_platform": True, **extra}  # a CM-only platform
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +157,15 @@ def test_the_counts_are_of_the_selected_profiles_and_the_others_are_folded_away(
     folded.locator("summary").click()
     assert folded.locator("table").first.is_visible()
     assert folded.locator("td.NOT-SELECTED").count() == others
+
+
+def test_the_provider_the_checks_went_through_is_in_the_header_and_on_each_check(page):
+    """A certificate obtained through CM.com alone says so, before anything else is read."""
+    header = page.locator("#providers")
+    assert header.is_visible() and header.bounding_box()["y"] < page.locator("#failures").bounding_box()["y"]
+    checks = len(CAT.by_profile("opt_out_keywords")) - 2 + 3  # every check of the run went through CM
+    assert header.inner_text() == (f"Checked through cm ({checks} checks): every check not about one provider's own "
+                                   "format went through cm, the platform's provider.")
+    assert page.locator("#fail-KW-CASE .through").first.inner_text() == "cm"
+    page.locator("#matrix").scroll_into_view_if_needed()
+    assert "ok-KW-ACCENT (MUST, through cm)" in page.locator("#matrix").inner_text()
