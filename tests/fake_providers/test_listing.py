@@ -29,16 +29,16 @@ def table() -> IndexedTable:
 
 
 operations = st.lists(st.one_of(
-    st.tuples(st.just("add"), st.integers(-3, 5), st.sampled_from(KEYS),
+    st.tuples(st.just("add"), st.integers(-8, 8), st.sampled_from(KEYS),
               st.frozensets(st.sampled_from(KEYS), max_size=3), st.integers(1, 70)),
     st.tuples(st.just("remove_oldest"), st.integers(1, 40)),
     st.tuples(st.just("remove"), st.integers(0, 10 ** 6)),
     st.tuples(st.just("replace"), st.integers(0, 10 ** 6), st.sampled_from(KEYS),
               st.frozensets(st.sampled_from(KEYS), max_size=3)),
 ), max_size=25)
-queries = st.lists(st.tuples(st.integers(-5, 60), st.integers(0, 60),
+queries = st.lists(st.tuples(st.integers(-30, 30), st.integers(0, 12),
                              st.none() | st.sets(st.sampled_from(KEYS + "z"), max_size=3),
-                             st.integers(0, 400), st.integers(1, 40)), min_size=1, max_size=6)
+                             st.integers(0, 400), st.integers(1, 40)), min_size=1, max_size=10)
 
 
 @settings(max_examples=150, deadline=None)
