@@ -151,14 +151,13 @@ class SentMessage:
     reference: str | None
     groupings: tuple[str, str, str]
     message: Message
-    number: int = 0  # its place in the account's table of sent messages
 
 
 def sent_table() -> IndexedTable:
     """An account's sent messages (journal message id -> SentMessage), indexed by phone so an
     MO finds the last message sent to its phone without walking them all."""
     return IndexedTable(lambda sent: sent.message.created_at,
-                        {"phone": lambda sent: (number_key(sent.recipient),)})
+                        {"phone": lambda sent: (number_key(sent.recipient),)}, id_path="message.id")
 
 
 NO_SENT = sent_table()  # of an account that sent none (never written to)

@@ -21,6 +21,7 @@ import heapq
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from operator import attrgetter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
@@ -99,10 +100,17 @@ class Matches:
 
 
 class Store:
-    """One account's records numbered 1, 2, ... in arrival order, each with its time."""
+    """One account's records numbered 1, 2, ... in arrival order, each with its time. Records
+    carry ids (at the attribute path `id_path`) that ascend in arrival order, as ULIDs do, so a
+    record's number is found by bisection rather than kept on each record (an int and a slot,
+    40 bytes a record); a record removed from the middle leaves a `Removed` with its id."""
 
-    def __init__(self) -> None:
-        self._records: list[Any] = []  # number base + i, None once removed
+    def __init__(self, id_path: str = "id") -> None:
+        self._id_of = attrgetter(id_path)
+        self._id_path = id_path.split(".")
+        self._records: list[Any] = []  # number base + i: a record, Removed, or None before _first
+        self._misplaced: dict[Any, int] = {}  # id -> number of the Misplaced records
+        self._last_id: Any = None
         self._stamps = array("q")
         self._base = 1
         self._first = 1  # no record numbered below it is kept
@@ -118,31 +126,59 @@ class Store:
         return self._base + len(self._records)
 
     def add(self, record: Any, moment: datetime) -> int:
-        number, at = self.next, stamp(moment)
+        number, at, record_id = self.next, stamp(moment), self._id_of(record)
         if self._last is None or at < self._last:
             self._runs.append(number)
         self._last = at
+        if self._last_id is not None and record_id <= self._last_id:
+            self._misplaced[record_id] = number
+            record = Misplaced(self._id_path, self._last_id, record)
+        else:
+            self._last_id = record_id
         self._records.append(record)
         self._stamps.append(at)
         return number
 
     def get(self, number: int) -> Any:
         position = number - self._base
-        return self._records[position] if 0 <= position < len(self._records) else None
+        if 0 <= position < len(self._records):
+            record = self._records[position]
+            kind = type(record)
+            return record if kind is not Removed and kind is not Misplaced else (
+                record.record if kind is Misplaced else None)
+        return None
+
+    def find(self, record_id: Any) -> int | None:
+        """The number of the record with `record_id`, or None."""
+        if record_id in self._misplaced:
+            return self._misplaced[record_id]
+        records, low = self._records, self._first - self._base
+        at = bisect_left(records, record_id, low, len(records), key=self._id_of)
+        if at < len(records) and type(records[at]) is not Removed and self._id_of(records[at]) == record_id:
+            return at + self._base
+        return None
 
     def replace(self, number: int, record: Any) -> None:
+        """Put `record` (with the same id) in the place of number's record."""
+        old = self._records[number - self._base]
+        if type(old) is Misplaced:
+            record = Misplaced(self._id_path, self._id_of(old), record)
         self._records[number - self._base] = record
 
     def remove(self, number: int) -> None:
         position = number - self._base
-        if not (0 <= position < len(self._records)) or self._records[position] is None:
+        record = self.get(number)
+        if record is None:
             return
-        self._records[position] = None
+        self._misplaced.pop(self._id_of(record), None)
         if number != self._first:
             self._holes.add(number)
+            self._records[position] = Removed(self._id_path, self._id_of(self._records[position]))
             return
+        self._records[position] = None
         records, first = self._records, self._first + 1  # the oldest went: skip what follows it
-        while first < self.next and records[first - self._base] is None:
+        while first < self.next and type(records[first - self._base]) is Removed:  # not Misplaced
+            records[first - self._base] = None
             self._holes.remove(first)
             first += 1
         self._first = first
@@ -178,6 +214,25 @@ class Store:
     def descending(self, high: int, low: int) -> Iterator[int]:
         high, low = min(high, self.next - 1), max(low, self._first)
         return (n for n in range(high, low - 1, -1) if self.get(n) is not None)
+
+
+class Removed:
+    """What a record removed from the middle leaves: its id at the same attribute path."""
+
+    def __init__(self, path: list[str], record_id: Any) -> None:
+        if len(path) > 1:
+            record_id = Removed(path[1:], record_id)
+        setattr(self, path[0], record_id)
+
+
+class Misplaced(Removed):
+    """A record added after others with greater ids (a batch re-added under its id after
+    retention took it while it was being replaced): it shows the greatest id added before it,
+    so the ids stay in order for the bisection, and the store finds it by its own id apart."""
+
+    def __init__(self, path: list[str], shown_id: Any, record: Any) -> None:
+        super().__init__(path, shown_id)
+        self.record = record
 
 
 class Family:
@@ -308,15 +363,15 @@ def _nth_highest(sources: list, low: int, high: int, n: int) -> int:
 class IndexedTable(ChunkedTable):
     """A provider's id -> record table (creation order, see table.py) whose records are also
     numbered in a `Store` (timed by `time_of`) and indexed in families (name -> the keys of a
-    record). A record keeps its number in its `number` attribute; replacing a record under its
-    id keeps its number, time and place."""
+    record). Ids are new ULIDs (ascending) and a record's id is at `id_path`; replacing a record
+    under its id keeps its number, time and place."""
     __slots__ = ("store", "families", "_keys", "_time_of")
 
     def __init__(self, time_of: Callable[[Any], datetime],
                  families: dict[str, Callable[[Any], Iterable[Hashable]]],
-                 exact: Iterable[str] = ()) -> None:
+                 exact: Iterable[str] = (), id_path: str = "id") -> None:
         super().__init__()
-        self.store = Store()
+        self.store = Store(id_path)
         self._keys = families
         self._time_of = time_of
         self.families = {name: Family(self._reader(keys_of), name in exact)
@@ -327,8 +382,7 @@ class IndexedTable(ChunkedTable):
 
     def add(self, key: Hashable, record: Any) -> None:
         super().add(key, record)
-        record.number = self.store.add(record, self._time_of(record))
-        self.indexed(record.number, record)
+        self.indexed(self.store.add(record, self._time_of(record)), record)
 
     def __setitem__(self, key: Hashable, record: Any) -> None:
         old = self.get(key)
@@ -336,17 +390,18 @@ class IndexedTable(ChunkedTable):
             self.add(key, record)
             return
         super().__setitem__(key, record)
-        self.unindexed(old.number, old)
-        record.number = old.number
-        self.store.replace(old.number, record)
-        self.indexed(record.number, record)
+        number = self.store.find(key)
+        self.unindexed(number, old)
+        self.store.replace(number, record)
+        self.indexed(number, record)
 
     def pop(self, key: Hashable, default: Any = None) -> Any:
         record = super().pop(key, None)
         if record is None:
             return default
-        self.unindexed(record.number, record)
-        self.store.remove(record.number)
+        number = self.store.find(key)
+        self.unindexed(number, record)
+        self.store.remove(number)
         return record
 
     def indexed(self, number: int, record: Any) -> None:

@@ -105,7 +105,7 @@ class Batch:
     the expiry only when it is not the default."""
     __slots__ = ("id", "account", "sender", "body", "type", "delivery_report", "fields",
                  "created_at", "modified_at", "send_at", "_expire_at", "_recipients", "to",
-                 "canceled", "dispatched", "reported", "dispatch_event", "number")
+                 "canceled", "dispatched", "reported", "dispatch_event")
 
     def __init__(self, id: str, account: str, request: dict, created_at: datetime,
                  modified_at: datetime, expire_at: datetime, send_at: datetime | None) -> None:
@@ -122,7 +122,6 @@ class Batch:
         self.to: list[str] | None = None  # None: the recipients' numbers
         self.canceled = self.dispatched = self.reported = False  # reported: summary/full sent
         self.dispatch_event: Any = None
-        self.number = 0  # its place in the account's BatchTable (sinch_tables.py)
 
     def _default_expiry(self) -> datetime:
         return max(self.send_at or self.created_at, self.created_at) + VALIDITY
@@ -175,7 +174,10 @@ class Batch:
 class Inbound:
     payload: dict
     received_at: datetime
-    number: int = 0  # its place in the account's InboundTable (sinch_tables.py)
+
+    @property
+    def id(self) -> str:
+        return self.payload["id"]
 
     @property
     def reference(self) -> str | None:

@@ -57,18 +57,19 @@ class BatchTable(IndexedTable):
         reference = _reference(batch)
         return () if reference is None else ((reference, recipient.report_status, recipient.code),)
 
-    def _report_numbers(self, batch: Batch) -> Iterable[tuple[int, Recipient]]:
-        return (((batch.number << 32) | (PLACE - place), r) for place, r in enumerate(batch.recipients))
+    @staticmethod
+    def _report_numbers(number: int, batch: Batch) -> Iterable[tuple[int, Recipient]]:
+        return (((number << 32) | (PLACE - place), r) for place, r in enumerate(batch.recipients))
 
     def indexed(self, number: int, batch: Any) -> None:
         super().indexed(number, batch)
-        for report, recipient in self._report_numbers(batch):
+        for report, recipient in self._report_numbers(number, batch):
             self.reports.add(report, (self._report_key(batch, recipient),))
             self.report_references.add(report, self._report_reference_keys(batch, recipient))
 
     def unindexed(self, number: int, batch: Any) -> None:
         super().unindexed(number, batch)
-        for report, recipient in self._report_numbers(batch):
+        for report, recipient in self._report_numbers(number, batch):
             self.reports.remove(report, (self._report_key(batch, recipient),))
             self.report_references.remove(report, self._report_reference_keys(batch, recipient))
 
@@ -76,11 +77,14 @@ class BatchTable(IndexedTable):
                        place: int | None = None) -> None:
         """`recipient` (at `place` in its batch) had report `status` and `code` until now
         (nothing to do for a batch not kept here, such as one being built)."""
-        if self.store.get(batch.number) is not batch or (status, code) == self._report_key(batch, recipient):
+        if (status, code) == self._report_key(batch, recipient):
+            return
+        number = self.store.find(batch.id)
+        if number is None or self.store.get(number) is not batch:
             return
         if place is None:
             place = batch.recipients.index(recipient)
-        report = (batch.number << 32) | (PLACE - place)
+        report = (number << 32) | (PLACE - place)
         reference = _reference(batch)
         self.reports.remove(report, ((status, code),))
         self.reports.add(report, (self._report_key(batch, recipient),))

@@ -1,7 +1,7 @@
 """The providers' listing indexes (fake_providers/listing.py) give what a walk over every record
 gives: the same count and page, newest first, through additions, removals (retention's oldest
-first and others), records replaced under their id, a clock set back, hashed buckets shared by
-many keys and keys grown into columns of their own."""
+first and others), records replaced under their id, a removed id added anew, a clock set back,
+hashed buckets shared by many keys and keys grown into columns of their own."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
@@ -21,7 +21,6 @@ class Record:
     at: datetime
     key: str
     phones: frozenset
-    number: int = 0
 
 
 def table() -> IndexedTable:
@@ -33,8 +32,8 @@ operations = st.lists(st.one_of(
               st.frozensets(st.sampled_from(KEYS), max_size=3), st.integers(1, 70)),
     st.tuples(st.just("remove_oldest"), st.integers(1, 40)),
     st.tuples(st.just("remove"), st.integers(0, 10 ** 6)),
-    st.tuples(st.just("replace"), st.integers(0, 10 ** 6), st.sampled_from(KEYS),
-              st.frozensets(st.sampled_from(KEYS), max_size=3)),
+    st.tuples(st.sampled_from(["replace", "add_again"]), st.integers(0, 10 ** 6),
+              st.sampled_from(KEYS), st.frozensets(st.sampled_from(KEYS), max_size=3)),
 ), max_size=25)
 queries = st.lists(st.tuples(st.integers(-30, 30), st.integers(0, 12),
                              st.none() | st.sets(st.sampled_from(KEYS + "z"), max_size=3),
@@ -62,6 +61,10 @@ def test_pages_counts_and_newest_are_those_of_a_walk_over_every_record(steps, as
                 chosen = list(kept)[step[1] % len(kept)]
                 if step[0] == "remove":
                     assert indexed.pop(chosen) is kept.pop(chosen)
+                elif step[0] == "add_again":  # an id older than others added anew, at the end
+                    assert indexed.pop(chosen) is kept.pop(chosen)
+                    kept[chosen] = Record(chosen, now, step[2], step[3])
+                    indexed[chosen] = kept[chosen]
                 else:
                     kept[chosen] = Record(chosen, kept[chosen].at, step[2], step[3])
                     indexed[chosen] = kept[chosen]
@@ -76,8 +79,10 @@ def test_pages_counts_and_newest_are_those_of_a_walk_over_every_record(steps, as
             assert indexed.page(start_at, end_at, family, sorted(keys or ()), offset, limit) == (
                 len(found), found[offset:offset + limit])
         for key in KEYS + "z":
-            expected = next((r.number for r in newest_first if key in r.phones), None)
-            assert indexed.families["phones"].newest(key) == expected
+            expected = next((r for r in newest_first if key in r.phones), None)
+            newest = indexed.families["phones"].newest(key)
+            assert (newest and indexed.store.get(newest)) is expected
+        assert all(indexed.store.get(indexed.store.find(i)) is r for i, r in kept.items())
 
 
 def test_a_key_that_grows_common_gets_a_column_and_is_not_checked_record_by_record():
