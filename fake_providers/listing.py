@@ -40,8 +40,9 @@ def stamp(moment: datetime) -> int:
 
 
 class Column:
-    """Ascending numbers; the first `head` are removed ones not yet let go (so removing the
-    oldest, as retention does, costs O(1) amortised instead of moving the whole array)."""
+    """A set of numbers in ascending order; the first `head` are removed ones not yet let go
+    (so removing the oldest, as retention does, costs O(1) amortised instead of moving the whole
+    array)."""
     __slots__ = ("values", "head")
 
     def __init__(self, values: Iterable[int] = ()) -> None:
@@ -54,8 +55,10 @@ class Column:
         values = self.values
         if len(values) == self.head or values[-1] < number:
             values.append(number)
-        else:
-            values.insert(bisect_left(values, number, self.head), number)
+            return
+        at = bisect_left(values, number, self.head)
+        if values[at] != number:
+            values.insert(at, number)
 
     def remove(self, number: int) -> None:
         values = self.values
@@ -117,6 +120,8 @@ class Store:
         self._runs: list[int] = []  # first number of each run of ascending times
         self._holes = Column()  # removed numbers at or above _first
         self._last = None  # the time of the newest record
+        self._last_moment: datetime | None = None
+        self._last_stamp = 0
 
     def __len__(self) -> int:
         return len(self._records) + self._base - self._first - len(self._holes)
@@ -126,7 +131,9 @@ class Store:
         return self._base + len(self._records)
 
     def add(self, record: Any, moment: datetime) -> int:
-        number, at, record_id = self.next, stamp(moment), self._id_of(record)
+        if moment is not self._last_moment:  # (the virtual clock's moments are shared)
+            self._last_moment, self._last_stamp = moment, stamp(moment)
+        number, at, record_id = self.next, self._last_stamp, self._id_of(record)
         if self._last is None or at < self._last:
             self._runs.append(number)
         self._last = at
@@ -252,7 +259,7 @@ class Family:
         return self._columns.keys()
 
     def add(self, number: int, keys: Iterable[Hashable]) -> None:
-        columns, buckets = self._columns, set()
+        columns = self._columns
         for key in keys:
             column = columns.get(key)
             if column is not None:
@@ -260,32 +267,43 @@ class Family:
             elif self.exact:
                 columns[key] = Column((number,))
             else:
-                buckets.add(hash(key) % BUCKETS)
-        for bucket in buckets:
-            column = self._buckets.get(bucket)
-            if column is None:
-                column = self._buckets[bucket] = Column()
-            column.add(number)
-            size = len(column)
-            if size >= PROMOTE_FROM and size & (size - 1) == 0:  # at 64, 128, 256, ...
-                self._promote(bucket, column)
+                bucket = hash(key) % BUCKETS
+                column = self._buckets.get(bucket)
+                if column is None:
+                    column = self._buckets[bucket] = Column()
+                column.add(number)
+                size = len(column)
+                if size >= PROMOTE_FROM and size & (size - 1) == 0:  # at 64, 128, 256, ...
+                    self._promote(bucket, column)
 
     def remove(self, number: int, keys: Iterable[Hashable]) -> None:
-        buckets = set()
+        columns = self._columns
         for key in keys:
-            column = self._columns.get(key)
-            if column is None:
-                buckets.add(hash(key) % BUCKETS)
+            column = columns.get(key)
+            if column is not None:
+                column.remove(number)
+                if not len(column):
+                    del columns[key]
                 continue
-            column.remove(number)
-            if not len(column):
-                del self._columns[key]
-        for bucket in buckets:
+            bucket = hash(key) % BUCKETS
             column = self._buckets.get(bucket)
             if column is not None:
                 column.remove(number)
                 if not len(column):
                     del self._buckets[bucket]
+
+    def move(self, number: int, old: Hashable, new: Hashable) -> None:
+        """`number`'s key went from `old` to `new` (an `exact` family's: a report's status)."""
+        columns = self._columns
+        column = columns[old]
+        column.remove(number)
+        if not len(column):
+            del columns[old]
+        column = columns.get(new)
+        if column is None:
+            columns[new] = Column((number,))
+        else:
+            column.add(number)
 
     def _promote(self, bucket: int, column: Column) -> None:
         """Give the keys that make up an eighth or more of a bucket a column of their own."""
@@ -372,10 +390,10 @@ class IndexedTable(ChunkedTable):
                  exact: Iterable[str] = (), id_path: str = "id") -> None:
         super().__init__()
         self.store = Store(id_path)
-        self._keys = families
         self._time_of = time_of
         self.families = {name: Family(self._reader(keys_of), name in exact)
                          for name, keys_of in families.items()}
+        self._keys = [(self.families[name], keys_of) for name, keys_of in families.items()]
 
     def _reader(self, keys_of: Callable[[Any], Iterable[Hashable]]) -> Callable[[int], Iterable[Hashable]]:
         return lambda number: keys_of(self.store.get(number))
@@ -405,12 +423,12 @@ class IndexedTable(ChunkedTable):
         return record
 
     def indexed(self, number: int, record: Any) -> None:
-        for name, family in self.families.items():
-            family.add(number, self._keys[name](record))
+        for family, keys_of in self._keys:
+            family.add(number, keys_of(record))
 
     def unindexed(self, number: int, record: Any) -> None:
-        for name, family in self.families.items():
-            family.remove(number, self._keys[name](record))
+        for family, keys_of in self._keys:
+            family.remove(number, keys_of(record))
 
     def page(self, start: datetime, end: datetime, family: str | None, keys: Iterable[Hashable],
              offset: int, limit: int) -> tuple[int, list]:

@@ -9,6 +9,7 @@ batch)`, so that descending numbers list the newest batch first and its recipien
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .listing import Family, IndexedTable, select
@@ -24,8 +25,11 @@ def _reference(batch: Batch) -> str | None:
     return batch.fields.get("client_reference")
 
 
+_sender_key = lru_cache(maxsize=4096)(number_key)  # senders repeat (interned in sinch.py)
+
+
 def _sender(batch: Batch) -> str:
-    return number_key(batch.sender or "")
+    return _sender_key(batch.sender or "")
 
 
 class BatchTable(IndexedTable):
@@ -63,9 +67,12 @@ class BatchTable(IndexedTable):
 
     def indexed(self, number: int, batch: Any) -> None:
         super().indexed(number, batch)
-        for report, recipient in self._report_numbers(number, batch):
-            self.reports.add(report, (self._report_key(batch, recipient),))
-            self.report_references.add(report, self._report_reference_keys(batch, recipient))
+        reference, top = _reference(batch), number << 32 | PLACE
+        for place, recipient in enumerate(batch.recipients):
+            key = (recipient.report_status, recipient.code)
+            self.reports.add(top - place, (key,))
+            if reference is not None:
+                self.report_references.add(top - place, ((reference, *key),))
 
     def unindexed(self, number: int, batch: Any) -> None:
         super().unindexed(number, batch)
@@ -77,7 +84,8 @@ class BatchTable(IndexedTable):
                        place: int | None = None) -> None:
         """`recipient` (at `place` in its batch) had report `status` and `code` until now
         (nothing to do for a batch not kept here, such as one being built)."""
-        if (status, code) == self._report_key(batch, recipient):
+        new = (recipient.report_status, recipient.code)
+        if (status, code) == new:
             return
         number = self.store.find(batch.id)
         if number is None or self.store.get(number) is not batch:
@@ -85,12 +93,11 @@ class BatchTable(IndexedTable):
         if place is None:
             place = batch.recipients.index(recipient)
         report = (number << 32) | (PLACE - place)
+        self.reports.move(report, (status, code), new)
         reference = _reference(batch)
-        self.reports.remove(report, ((status, code),))
-        self.reports.add(report, (self._report_key(batch, recipient),))
         if reference is not None:
             self.report_references.remove(report, ((reference, status, code),))
-            self.report_references.add(report, self._report_reference_keys(batch, recipient))
+            self.report_references.add(report, ((reference, *new),))
 
     def reports_page(self, start: datetime, end: datetime, statuses: set[str] | None,
                      codes: set[int] | None, reference: str | None, offset: int,
