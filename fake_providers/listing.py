@@ -328,7 +328,8 @@ class Family:
         if bucket is None or not ranges:
             return None
         low, high = ranges[-1][0], ranges[0][1]
-        return Matches([n for n in bucket.descending(high, low) if key in self.keys_of(n)][::-1])
+        found = [n for n in bucket.descending(high, low) if key in self.keys_of(n)]
+        return Matches(found[::-1]) if found else None
 
     def newest(self, key: Hashable, below: int | None = None) -> int | None:
         """The highest number with `key` (below `below`), or None."""
