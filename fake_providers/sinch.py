@@ -77,7 +77,8 @@ def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
 class Recipient(Message):
     """One recipient of a batch: its journal message (number, text, parts, journal status)
     with Sinch's delivery-report state, `report_status` and `code` (a million sends keep a
-    million of these: one object each)."""
+    million of these: one object each). Once its batch is stored, a change of `report_status`
+    or `code` goes through `Backend._report_changed` (the reports' index, sinch_tables.py)."""
     report_status: str = "Queued"
     code: int = 400
     at: datetime | None = None

@@ -134,3 +134,18 @@ async def test_a_child_group_must_be_a_group_of_the_plan(sinch, children, status
                                 json={"members": [A], "child_groups": children})
     assert (response.status_code, response.json()["code"]) == (status, code)
     assert (await sinch.get(f"{BASE}/groups", headers=AUTH)).json()["count"] == 0
+
+
+async def test_the_listing_is_newest_first_paged_and_counts_every_group(sinch):
+    made = [(await create(sinch, name=f"g{n}", members=[A]))["id"] for n in range(5)]
+    await sinch.delete(f"{BASE}/groups/{made[1]}", headers=AUTH)
+    kept = made[::-1]
+    kept.remove(made[1])
+
+    async def page(query):
+        listed = (await sinch.get(f"{BASE}/groups?{query}", headers=AUTH)).json()
+        return listed["count"], listed["page_size"], [g["id"] for g in listed["groups"]]
+
+    assert await page("") == (4, 4, kept)
+    assert await page("page=1&page_size=3") == (4, 1, kept[3:])
+    assert await page("page=2&page_size=3") == (4, 0, [])
