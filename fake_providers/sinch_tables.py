@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .listing import Family, IndexedTable, select
 from .phones import number_key
@@ -61,24 +61,35 @@ class BatchTable(IndexedTable):
         reference = _reference(batch)
         return () if reference is None else ((reference, recipient.report_status, recipient.code),)
 
-    @staticmethod
-    def _report_numbers(number: int, batch: Batch) -> Iterable[tuple[int, Recipient]]:
-        return (((number << 32) | (PLACE - place), r) for place, r in enumerate(batch.recipients))
+    def _family_keys(self, batch: Batch) -> tuple:
+        """(family, the batch's keys in it) for the families it is in: the families' key
+        functions above, computed once (a batch without a reference is in one)."""
+        sender, reference, families = _sender(batch), _reference(batch), self.families
+        if reference is None:
+            return ((families["sender"], (sender,)),)
+        return ((families["sender"], (sender,)), (families["reference"], (reference,)),
+                (families["sender_reference"], ((sender, reference),)),
+                (families["phone"], {number_key(r.msisdn) for r in batch.recipients}))
 
     def indexed(self, number: int, batch: Any) -> None:
-        super().indexed(number, batch)
-        reference, top = _reference(batch), number << 32 | PLACE
+        for family, keys in self._family_keys(batch):
+            family.add(number, keys)
+        reference, top, add = _reference(batch), number << 32 | PLACE, self.reports.add
         for place, recipient in enumerate(batch.recipients):
             key = (recipient.report_status, recipient.code)
-            self.reports.add(top - place, (key,))
+            add(top - place, (key,))
             if reference is not None:
                 self.report_references.add(top - place, ((reference, *key),))
 
     def unindexed(self, number: int, batch: Any) -> None:
-        super().unindexed(number, batch)
-        for report, recipient in self._report_numbers(number, batch):
-            self.reports.remove(report, (self._report_key(batch, recipient),))
-            self.report_references.remove(report, self._report_reference_keys(batch, recipient))
+        for family, keys in self._family_keys(batch):
+            family.remove(number, keys)
+        reference, top, remove = _reference(batch), number << 32 | PLACE, self.reports.remove
+        for place, recipient in enumerate(batch.recipients):
+            key = (recipient.report_status, recipient.code)
+            remove(top - place, (key,))
+            if reference is not None:
+                self.report_references.remove(top - place, ((reference, *key),))
 
     def report_changed(self, batch: Batch, recipient: Recipient, status: str, code: int,
                        place: int | None = None) -> None:
