@@ -1,14 +1,15 @@
-"""The journal at scale: resident memory and control-API read latency after 1,000, 100,000 and
-1,000,000 single-recipient Sinch sends (issue 11: a million sends under 1 GB, reads in
-milliseconds that never hold up sends).
+"""The journal at scale: resident memory and the latency of the control API's reads and of the
+Sinch fake's own reads (its batch, delivery-report and inbound listings, an MO picking up a
+`client_reference`) after 1,000, 100,000 and 1,000,000 single-recipient Sinch sends (issue 11:
+a million sends under 1 GB, reads in milliseconds that never hold up sends).
 
     python benchmarks/bench_journal.py [--sends 1000,100000,1000000] [--max-messages N]
 
 The fakes' app runs in this process, called straight through ASGI (no sockets: what is
 measured is the app's memory and the time a read holds the event loop, which is the time every
 send waiting behind it waits). Sends go through the full Sinch send path (validation, batch,
-journal); the virtual clock is advanced every 1,000 sends, so batches are dispatched and
-delivered as in a server. The collector runs as under `smsproof serve` (survivors frozen).
+journal), one in a hundred with a `client_reference`; the virtual clock is advanced 10 s every
+1,000 sends, so batches are dispatched and delivered as in a server. The collector runs as under `smsproof serve` (survivors frozen).
 Each read is timed 5 times; the table gives the median and the slowest.
 
 Stalls: every send's CPU time (this thread's, so what other processes on a shared machine do
@@ -27,11 +28,13 @@ import statistics
 import sys
 import time
 from array import array
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fake_providers.app import create_app  # noqa: E402
+from fake_providers.clock import iso_millis  # noqa: E402
 from fake_providers.network import Network  # noqa: E402
 from fake_providers.server import add_demo_accounts, freeze_survivors  # noqa: E402
 
@@ -78,9 +81,15 @@ async def call(app, method: str, path: str, body: bytes = b"", query: bytes = b"
     return status, b"".join(chunks)
 
 
+def reference(n: int) -> str | None:
+    return f"order-{n}" if n % 100 == 0 else None
+
+
 async def send_sms(app, n: int) -> None:
-    body = json.dumps({"to": [recipient(n)], "from": "Shop",
-                       "body": f"Your code is {n % 10000:04d}"}).encode()
+    request = {"to": [recipient(n)], "from": "Shop", "body": f"Your code is {n % 10000:04d}"}
+    if reference(n) is not None:
+        request["client_reference"] = reference(n)
+    body = json.dumps(request).encode()
     status, answer = await call(app, "POST", f"/xms/v1/{ACCOUNT}/batches", body)
     if status != 201:
         raise SystemExit(f"send {n} answered {status}: {answer[:200]!r}")
@@ -93,13 +102,40 @@ async def timed(app, method: str, path: str, query: str = "", body: bytes = b"")
         started = time.perf_counter()
         status, answer = await call(app, method, path, body, query.encode())
         times.append((time.perf_counter() - started) * 1000)
-        if status != 200:
+        if status not in (200, 201):
             raise SystemExit(f"{method} {path}?{query} answered {status}: {answer[:200]!r}")
         size = len(answer)
     return statistics.median(times), max(times), size
 
 
-async def reads(app, sent: int) -> list[tuple[str, float, float, int]]:
+def provider_reads(sent: int, started: datetime) -> list[tuple[str, str, str, str, bytes]]:
+    """The Sinch fake's own reads: listings filtered and paged into the middle, an MO."""
+    plan, middle = f"/xms/v1/{ACCOUNT}", sent // 2
+    halfway = started + timedelta(seconds=middle // 1000 * 10)  # the clock's 10 s per 1,000 sends
+    window = (f"start_date={iso_millis(halfway - timedelta(seconds=5))}"
+              f"&end_date={iso_millis(halfway + timedelta(seconds=5))}")
+    referenced = middle // 100 * 100  # a send with a client_reference
+    mo = json.dumps({"provider": "sinch", "from": recipient(referenced), "to": "+4915112348765",
+                     "body": "STOP"}).encode()
+    return [
+        ("sinch batches, first page (30)", "GET", f"{plan}/batches", "", b""),
+        ("sinch batches from=Shop, a page in the middle", "GET", f"{plan}/batches",
+         f"from=Shop&page_size=100&page={middle // 100}", b""),
+        ("sinch batches in 10 s of the middle, last page", "GET", f"{plan}/batches",
+         f"{window}&page_size=100&page=9", b""),
+        ("sinch batches by client_reference", "GET", f"{plan}/batches",
+         f"client_reference={reference(referenced)}", b""),
+        ("sinch delivery_reports, first page (30)", "GET", f"{plan}/delivery_reports", "", b""),
+        ("sinch delivery_reports status=Delivered, middle", "GET", f"{plan}/delivery_reports",
+         f"status=Delivered&page_size=100&page={middle // 100}", b""),
+        ("sinch delivery_reports code=0 + client_reference", "GET", f"{plan}/delivery_reports",
+         f"code=0&client_reference={reference(referenced)}", b""),
+        ("sinch inbounds to a number", "GET", f"{plan}/inbounds", "to=%2B4915112348765", b""),
+        ("sinch MO (picks up the phone's client_reference)", "POST", "/_smsproof/inbound", "", mo),
+    ]
+
+
+async def reads(app, sent: int, started: datetime) -> list[tuple[str, float, float, int]]:
     early, middle = recipient(sent // 10), str(sent // 2)
     verify = json.dumps({"to": early, "count": 1}).encode()
     cases = [
@@ -114,7 +150,7 @@ async def reads(app, sent: int) -> list[tuple[str, float, float, int]]:
         ("verify count of one number", "POST", "/_smsproof/messages/verify", "", verify),
     ]
     rows = []
-    for name, method, path, query, body in cases:
+    for name, method, path, query, body in cases + provider_reads(sent, started):
         median, slowest, size = await timed(app, method, path, query, body)
         rows.append((name, median, slowest, size))
     return rows
@@ -151,6 +187,7 @@ async def run(checkpoints: list[int], max_messages: int | None) -> None:
     app = create_app(network)
     add_demo_accounts(network)
     network.clock.set_mode("virtual")
+    clock_started = network.clock.now()
     gc.collect()
     gc.freeze()
     gc.callbacks.append(freeze_survivors)
@@ -179,9 +216,9 @@ async def run(checkpoints: list[int], max_messages: int | None) -> None:
               f"messages kept): RSS {rss / 2**20:,.0f} MiB, {(rss - baseline) / sent:,.0f} B per send; "
               f"load average {os.getloadavg()[0]:.2f}", flush=True)
         print(stalls)
-        print(f"  {'read':<48} {'median ms':>10} {'slowest ms':>11} {'bytes':>10}")
-        for name, median, slowest, size in await reads(app, sent):
-            print(f"  {name:<48} {median:>10.2f} {slowest:>11.2f} {size:>10,}", flush=True)
+        print(f"  {'read':<50} {'median ms':>10} {'slowest ms':>11} {'bytes':>10}")
+        for name, median, slowest, size in await reads(app, sent, clock_started):
+            print(f"  {name:<50} {median:>10.2f} {slowest:>11.2f} {size:>10,}", flush=True)
 
 
 def main() -> int:

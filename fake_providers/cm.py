@@ -58,9 +58,9 @@ from .encoding import segment
 from .handsets import REJECTIONS, operator_of
 from .ids import new_ulid
 from .journal import Message
-from .phones import same_number, to_e164
+from .listing import IndexedTable
+from .phones import number_key, to_e164
 from .provider import JSONResponse, ProviderBackend
-from .table import ChunkedTable
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
@@ -153,6 +153,16 @@ class SentMessage:
     message: Message
 
 
+def sent_table() -> IndexedTable:
+    """An account's sent messages (journal message id -> SentMessage), indexed by phone so an
+    MO finds the last message sent to its phone without walking them all."""
+    return IndexedTable(lambda sent: sent.message.created_at,
+                        {"phone": lambda sent: (number_key(sent.recipient),)}, id_path="message.id")
+
+
+NO_SENT = sent_table()  # of an account that sent none (never written to)
+
+
 class Backend(ProviderBackend):
     name = "cm"
     hosts = ("gw.messaging.cm.com", "gw.cmtelecom.com", "gw-*.cmtelecom.com", "gw.cmtelecom.co.za")
@@ -160,7 +170,7 @@ class Backend(ProviderBackend):
 
     def __init__(self, network) -> None:
         super().__init__(network)
-        self._sent: dict[str, ChunkedTable] = {}  # account -> journal message id -> SentMessage
+        self._sent: dict[str, IndexedTable] = {}  # account -> journal message id -> SentMessage
 
     # -- authentication ---------------------------------------------------------------------
     @staticmethod
@@ -305,7 +315,10 @@ class Backend(ProviderBackend):
         message = self.record_mt(account.id, msg["from"], recipient, text, reference)
         groupings = tuple(msg.get(name) or "" for name in GROUPINGS)
         sent = SentMessage(account.id, recipient, reference, groupings, message)
-        self._sent.setdefault(account.id, ChunkedTable()).add(message.id, sent)
+        table = self._sent.get(account.id)
+        if table is None:
+            table = self._sent[account.id] = sent_table()
+        table.add(message.id, sent)
         self.network.clock.call_later(0, lambda: self._dispatch(sent), f"cm dispatch {message.id}",
                                       (self.name, account.id))
 
@@ -332,8 +345,9 @@ class Backend(ProviderBackend):
     # -- incoming messages ------------------------------------------------------------------
     async def receive(self, account: Account, number: OwnedNumber, sender: str,
                       body: str, details: dict | None = None) -> tuple[Message, Callback]:
-        last = next((s for s in self._sent.get(account.id, ChunkedTable()).newest_first()
-                     if same_number(s.recipient, sender)), None)
+        sent = self._sent.get(account.id, NO_SENT)
+        newest = sent.families["phone"].newest(number_key(sender))
+        last = None if newest is None else sent.store.get(newest)
         phone = to_e164(sender) or sender
         groupings = list(last.groupings) if last else ["", "", ""]
         reference = last.reference if last else None
@@ -375,7 +389,7 @@ class Backend(ProviderBackend):
     def forget(self, messages: list[Message]) -> None:
         for message in messages:
             if message.provider == self.name and message.direction == "mt":
-                self._sent.get(message.account, ChunkedTable()).pop(message.id, None)
+                self._sent.get(message.account, NO_SENT).pop(message.id, None)
 
     def demo_account(self) -> tuple[str, dict]:
         return "00000000-0000-0000-0000-000000000000", {

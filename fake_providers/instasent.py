@@ -268,9 +268,8 @@ class Backend(ProviderBackend):
 
     def list_sms(self, account: Account, query: str) -> dict:
         page, per_page = self.paging(query)
-        found = list(self._sms.get(account.id, ChunkedTable()).newest_first())
-        start = (page - 1) * per_page
-        return {"entities": [s.entity() for s in found[start:start + per_page]]}
+        found = self._sms.get(account.id, ChunkedTable()).newest_slice((page - 1) * per_page, per_page)
+        return {"entities": [s.entity() for s in found]}
 
     @staticmethod
     def paging(query: str) -> tuple[int, int]:

@@ -48,9 +48,9 @@ from .journal import Message
 from .phones import same_number
 from .provider import JSONResponse, ProviderBackend, json_body
 from .sinch_groups import Groups, group_routes
-from .sinch_reports import NO_BATCHES, DeliveryReports
+from .sinch_reports import DeliveryReports
+from .sinch_tables import NO_BATCHES, NO_INBOUNDS, BatchTable, InboundTable
 from .sinch_requests import SinchError, constraint, invalid_format, msisdn, personalise, validate
-from .table import ChunkedTable
 
 FINAL = ("Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown")
 # Handset outcome -> (status, code) of the recipient delivery report. Codes from Sinch's
@@ -77,7 +77,8 @@ def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
 class Recipient(Message):
     """One recipient of a batch: its journal message (number, text, parts, journal status)
     with Sinch's delivery-report state, `report_status` and `code` (a million sends keep a
-    million of these: one object each)."""
+    million of these: one object each). Once its batch is stored, a change of `report_status`
+    or `code` goes through `Backend._report_changed` (the reports' index, sinch_tables.py)."""
     report_status: str = "Queued"
     code: int = 400
     at: datetime | None = None
@@ -175,6 +176,14 @@ class Inbound:
     payload: dict
     received_at: datetime
 
+    @property
+    def id(self) -> str:
+        return self.payload["id"]
+
+    @property
+    def reference(self) -> str | None:
+        return self.payload.get("client_reference")
+
 
 class Backend(DeliveryReports, ProviderBackend):
     name = "sinch"
@@ -184,8 +193,8 @@ class Backend(DeliveryReports, ProviderBackend):
     def __init__(self, network) -> None:
         super().__init__(network)
         self.groups = Groups(network.clock)
-        self._batches: dict[str, ChunkedTable] = {}  # account -> batch id -> Batch
-        self._inbounds: dict[str, dict[str, Inbound]] = {}
+        self._batches: dict[str, BatchTable] = {}  # account -> batch id -> Batch
+        self._inbounds: dict[str, InboundTable] = {}  # account -> inbound id -> Inbound
         self._tokens: dict[str, tuple[str, datetime]] = {}  # access token -> (account, expiry)
 
     # -- authentication ---------------------------------------------------------------------
@@ -226,7 +235,7 @@ class Backend(DeliveryReports, ProviderBackend):
     # -- batches ----------------------------------------------------------------------------
     def send(self, account: Account, body: Any) -> Batch:
         batch = self._build(account, body)
-        self._batches.setdefault(account.id, ChunkedTable()).add(batch.id, batch)  # a new id
+        self._batch_table(account.id).add(batch.id, batch)  # a new id
         return batch
 
     def _build(self, account: Account, body: Any, batch_id: str | None = None,
@@ -247,6 +256,17 @@ class Backend(DeliveryReports, ProviderBackend):
             start, lambda: self._dispatch(batch), f"sinch dispatch {batch.id}",
             (self.name, account.id))
         return batch
+
+    def _batch_table(self, account: str) -> BatchTable:
+        table = self._batches.get(account)
+        if table is None:
+            table = self._batches[account] = BatchTable()
+        return table
+
+    def _report_changed(self, batch: Batch, recipient: Recipient, status: str, code: int,
+                        place: int | None = None) -> None:
+        """Keep the reports' index right after `recipient`'s report left `status` / `code`."""
+        self._batches.get(batch.account, NO_BATCHES).report_changed(batch, recipient, status, code, place)
 
     def _add_recipients(self, batch: Batch, request: dict) -> None:
         account = self.network.accounts.get(self.name, batch.account)
@@ -292,13 +312,9 @@ class Backend(DeliveryReports, ProviderBackend):
         page, page_size = self._paging(query)
         start, end = self._window(query)
         senders = [s for s in (query.get("from") or "").split(",") if s]
-        reference = query.get("client_reference")
-        found = [b for b in self._batches.get(account.id, NO_BATCHES).newest_first()
-                 if start <= b.created_at <= end
-                 and (not senders or any(same_number(b.sender or "", s) for s in senders))
-                 and (reference is None or b.fields.get("client_reference") == reference)]
-        items = found[page * page_size:(page + 1) * page_size]
-        return {"count": len(found), "page": page, "page_size": len(items),
+        count, items = self._batches.get(account.id, NO_BATCHES).batches_page(
+            start, end, senders, query.get("client_reference"), page * page_size, page_size)
+        return {"count": count, "page": page, "page_size": len(items),
                 "batches": [b.to_dict() for b in items]}
 
     def update(self, account: Account, batch_id: str, body: Any) -> Batch:
@@ -345,7 +361,9 @@ class Backend(DeliveryReports, ProviderBackend):
             batch.canceled, batch.modified_at = True, self.network.clock.now()
             cancelled = [r for r in batch.recipients if r.report_status == "Queued"]
             for recipient in cancelled:
+                code = recipient.code
                 self._abort(recipient, 407)
+                self._report_changed(batch, recipient, "Queued", code)
             self.network.clock.call_at(self.network.clock.now(),
                                        lambda: self._report_all(batch, cancelled),
                                        f"sinch cancel {batch.id}", (self.name, account.id))
@@ -380,12 +398,14 @@ class Backend(DeliveryReports, ProviderBackend):
         now = self.network.clock.now()
         account = self.network.accounts.get(self.name, batch.account)
         reported = account is None or account.options.get("dispatched_reports", True) is not False
-        for recipient in batch.recipients:
+        for place, recipient in enumerate(batch.recipients):
             if recipient.report_status != "Queued":
                 continue
             self.set_status(recipient, "Dispatched")
             if reported and self.network.handsets.outcome_for(recipient.msisdn).dispatched:
+                code = recipient.code
                 recipient.report_status, recipient.code, recipient.at = "Dispatched", 401, now
+                self._report_changed(batch, recipient, "Queued", code, place)
             else:  # the operator never acknowledged the dispatch: Queued until the final status
                 recipient.skip_dispatched = True
             self.schedule_outcome(recipient,
@@ -397,7 +417,9 @@ class Backend(DeliveryReports, ProviderBackend):
         if now > batch.expire_at:  # the handset answered too late: the message expired
             outcome = Outcome("expired")
             self.set_status(recipient, "Expired")
+        status, code = recipient.report_status, recipient.code
         recipient.report_status, recipient.code = OUTCOME_REPORT[outcome.outcome]
+        self._report_changed(batch, recipient, status, code)
         recipient.at = recipient.operator_status_at = now
         await self._report_all(batch, [recipient])
 
@@ -487,33 +509,29 @@ class Backend(DeliveryReports, ProviderBackend):
             payload["client_reference"] = reference
         if payload["type"] == "mo_text":
             self.groups.keyword_mo(account, number.number, sender, body)
-        self._inbounds.setdefault(account.id, {})[inbound_id] = Inbound(payload, now)
+        inbounds = self._inbounds.get(account.id)
+        if inbounds is None:
+            inbounds = self._inbounds[account.id] = InboundTable()
+        inbounds.add(inbound_id, Inbound(payload, now))
         message = self.record_mo(account.id, payload["from"], payload["to"], body, inbound_id)
         callback = await self.emit(account.id, "mo", account.mo_callback_url, payload,
                                    self._signer(account))
         return message, callback
 
     def _last_reference(self, account: Account, phone: str) -> str | None:
-        for batch in self._batches.get(account.id, NO_BATCHES).newest_first():
-            if batch.fields.get("client_reference") is not None and any(
-                    same_number(r.msisdn, phone) for r in batch.recipients):
-                return batch.fields["client_reference"]
-        return None
+        return self._batches.get(account.id, NO_BATCHES).last_reference(phone)
 
     def list_inbounds(self, account: Account, query: dict) -> dict:
         page, page_size = self._paging(query)
         start, end = self._window(query)
         numbers = [n for n in (query.get("to") or "").split(",") if n]
-        reference = query.get("client_reference")
-        found = [i.payload for i in reversed(self._inbounds.get(account.id, {}).values())
-                 if start <= i.received_at <= end
-                 and (not numbers or any(same_number(i.payload["to"], n) for n in numbers))
-                 and (reference is None or i.payload.get("client_reference") == reference)]
-        items = found[page * page_size:(page + 1) * page_size]
-        return {"page": page, "page_size": len(items), "count": len(found), "inbounds": items}
+        count, found = self._inbounds.get(account.id, NO_INBOUNDS).inbounds_page(
+            start, end, numbers, query.get("client_reference"), page * page_size, page_size)
+        items = [i.payload for i in found]
+        return {"page": page, "page_size": len(items), "count": count, "inbounds": items}
 
     def get_inbound(self, account: Account, inbound_id: str) -> dict:
-        inbound = self._inbounds.get(account.id, {}).get(inbound_id)
+        inbound = self._inbounds.get(account.id, NO_INBOUNDS).get(inbound_id)
         if inbound is None:
             raise SinchError(404, "not_found", f"Inbound '{inbound_id}' was not found")
         return inbound.payload
@@ -559,7 +577,7 @@ class Backend(DeliveryReports, ProviderBackend):
             if message.direction == "mt":
                 self._batches.get(message.account, NO_BATCHES).pop(message.batch_id, None)
             else:
-                self._inbounds.get(message.account, {}).pop(message.id, None)
+                self._inbounds.get(message.account, NO_INBOUNDS).pop(message.id, None)
 
     def demo_account(self) -> tuple[str, dict]:
         return "demo-service-plan", {

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from itertools import islice
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -273,9 +274,9 @@ class Groups:
 
     def listing(self, account, query: dict, paging) -> dict:
         page, page_size = paging(query)
-        found = list(reversed(self._groups.get(account.id, {}).values()))
-        items = found[page * page_size:(page + 1) * page_size]
-        return {"count": len(found), "page": page, "page_size": len(items),
+        groups = self._groups.get(account.id, {})
+        items = list(islice(reversed(groups.values()), page * page_size, (page + 1) * page_size))
+        return {"count": len(groups), "page": page, "page_size": len(items),
                 "groups": [self.view(account, g) for g in items]}
 
     def expand(self, account, to: list) -> list[str]:

@@ -11,13 +11,11 @@ from .encoding import GSM
 from .handsets import operator_of
 from .phones import same_number
 from .sinch_requests import SinchError, invalid_format
-from .table import ChunkedTable
+from .sinch_tables import NO_BATCHES
 
 if TYPE_CHECKING:
     from .accounts import Account
     from .sinch import Batch, Recipient
-
-NO_BATCHES = ChunkedTable()  # of an account that sent none (never written to)
 
 
 class DeliveryReports:
@@ -74,16 +72,10 @@ class DeliveryReports:
         page, page_size = self._paging(query)
         start, end = self._window(query)
         statuses, codes = self._status_filter(query), self._code_filter(query)
-        reference = query.get("client_reference")
-        reports = [self.recipient_report(b, r)
-                   for b in self._batches.get(account.id, NO_BATCHES).newest_first()
-                   if start <= b.created_at <= end
-                   and (reference is None or b.fields.get("client_reference") == reference)
-                   for r in b.recipients
-                   if (statuses is None or r.report_status.lower() in statuses)
-                   and (codes is None or r.code in codes)]
-        items = reports[page * page_size:(page + 1) * page_size]
-        return {"count": len(reports), "page": page, "page_size": len(items),
+        count, found = self._batches.get(account.id, NO_BATCHES).reports_page(
+            start, end, statuses, codes, query.get("client_reference"), page * page_size, page_size)
+        items = [self.recipient_report(b, r) for b, r in found]
+        return {"count": count, "page": page, "page_size": len(items),
                 "delivery_reports": items}
 
     @staticmethod

@@ -217,3 +217,18 @@ async def test_auto_update_errors(sinch, auto_update, status, code, text):
     response = await sinch.post(f"{BASE}/groups", headers=AUTH, json={"auto_update": auto_update})
     assert (response.status_code, response.json()) == (status, {"code": code, "text": text})
     assert (await sinch.get(f"{BASE}/groups", headers=AUTH)).json()["count"] == 0
+
+
+async def test_the_listing_is_newest_first_paged_and_counts_every_group(sinch):
+    made = [(await create(sinch, name=f"g{n}", members=[A]))["id"] for n in range(5)]
+    await sinch.delete(f"{BASE}/groups/{made[1]}", headers=AUTH)
+    kept = made[::-1]
+    kept.remove(made[1])
+
+    async def page(query):
+        listed = (await sinch.get(f"{BASE}/groups?{query}", headers=AUTH)).json()
+        return listed["count"], listed["page_size"], [g["id"] for g in listed["groups"]]
+
+    assert await page("") == (4, 4, kept)
+    assert await page("page=1&page_size=3") == (4, 1, kept[3:])
+    assert await page("page=2&page_size=3") == (4, 0, [])

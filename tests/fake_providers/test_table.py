@@ -1,5 +1,6 @@
 """fake_providers/table.py: an ordered id -> record table whose dictionaries never grow past a
-chunk (no insertion rehashes a million ids), same answers as one ordered dictionary."""
+chunk (no insertion rehashes a million ids), same answers as one ordered dictionary; a page from
+the newest skips whole chunks."""
 from hypothesis import given, settings, strategies as st
 
 from fake_providers import table
@@ -23,6 +24,10 @@ def test_behaves_as_an_ordered_dictionary_in_chunks(operations):
             assert all(len(c) <= 4 for c in chunked._chunks)
         assert list(chunked.values()) == list(model.values())
         assert list(chunked.newest_first()) == list(reversed(model.values()))
+        for offset in range(0, len(model) + 2):
+            for count in (1, 3, 7):
+                assert chunked.newest_slice(offset, count) == \
+                    list(reversed(model.values()))[offset:offset + count]
         assert len(chunked) == len(model) and all(chunked.get(k) == v for k, v in model.items())
         assert all((k in chunked) == (k in model) for k in range(31))
         assert sum(not c for c in chunked._chunks) <= 1  # emptied chunks are dropped
