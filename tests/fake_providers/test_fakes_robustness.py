@@ -5,7 +5,7 @@ import json
 from urllib.parse import quote
 
 import httpx
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from fake_providers.app import create_app
 from fake_providers.journal import MessageFilter
@@ -118,6 +118,47 @@ def test_sinch_batch_update_and_replace_never_fail_with_500(change):
         if response.status_code != 200:
             assert response.status_code in (400, 403), response.text
             assert set(response.json()) == {"code", "text"}
+
+
+keywords = st.one_of(json_values, st.fixed_dictionaries({}, optional={
+    word: st.one_of(json_values, st.sampled_from(["JOIN", "join", "two words", " STOP", ""]))
+    for word in ("first_word", "second_word")}))
+auto_update = st.one_of(json_values, st.fixed_dictionaries({}, optional={
+    "to": st.one_of(json_values, st.sampled_from(["+4915112348765", "004915112348765", "11221", "x"])),
+    "add": keywords, "remove": keywords}))
+group_fields = st.fixed_dictionaries({}, optional={
+    "name": st.one_of(json_values, st.just("vip")), "members": recipients, "add": recipients,
+    "remove": recipients, "child_groups": json_values, "add_from_group": json_values,
+    "remove_from_group": json_values, "auto_update": auto_update})
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(group_fields, json_values), st.one_of(group_fields, json_values),
+       st.text(TEXT, max_size=20) | st.sampled_from(["JOIN", "join me", "STOP"]))
+@example(create={"auto_update": {"to": "+4915112348765", "add": {"first_word": "JOIN"}}},
+         change={"auto_update": {"remove": {"first_word": "STOP"}}}, reply="join me")
+def test_sinch_groups_and_their_keyword_replies_never_fail_with_500(create, change, reply):
+    network = Network()
+    network.accounts.put("sinch", "SP1", {"api_token": "T", "numbers": [
+        {"number": "+4915112348765"}, {"number": "11221", "type": "short_code"}]})
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(network)), base_url="http://fakes.test",
+                                     headers={"Authorization": "Bearer T", "Content-Type": "application/json"}) as client:
+            made = await client.post("/xms/v1/SP1/groups", content=json.dumps(create))
+            group = f"/xms/v1/SP1/groups/{made.json()['id']}" if made.status_code == 201 else "/xms/v1/SP1/groups/x"
+            changed = [await client.request(method, group, content=json.dumps(change)) for method in ("POST", "PUT")]
+            replies = [await client.post("/_smsproof/inbound", content=json.dumps({
+                "provider": "sinch", "from": "+34600000010", "to": to, "body": reply}))
+                for to in ("+4915112348765", "11221")]
+            return [made, *changed], replies
+    answers, replies = asyncio.run(go())
+    for response in answers:
+        if response.status_code not in (200, 201):
+            assert response.status_code in (400, 403, 404), response.text
+            assert set(response.json()) == {"code", "text"}
+    for response in replies:
+        assert response.status_code in (201, 400), response.text
 
 
 @settings(max_examples=50, deadline=None)
