@@ -1,6 +1,7 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import example, given, settings, strategies as st
 
 from fake_providers.clock import Clock, iso_millis, parse_iso
 
@@ -83,6 +84,19 @@ async def test_a_failing_event_does_not_stop_the_others():
 
 def test_wire_format_has_milliseconds_and_z():
     assert iso_millis(parse_iso("2026-01-05T10:00:00.123456+01:00")) == "2026-01-05T09:00:00.123Z"
+
+
+@settings(max_examples=500)
+@given(st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30), timezones=st.just(timezone.utc) | st.timezones()))
+@example(datetime(2026, 1, 5, 9, 59, 59, 998_999, tzinfo=timezone.utc))
+@example(datetime(2026, 1, 5, 9, 59, 59, 999_999, tzinfo=timezone.utc))
+@example(datetime(9999, 12, 29, 23, 59, 59, 998_999, tzinfo=timezone.utc))
+@example(datetime(1, 1, 2, 0, 0, 0, 1, tzinfo=timezone.utc))
+def test_wire_format_is_isoformat_in_utc_for_any_moment(moment):
+    """The cache of each second's text (iso_millis' fast path) gives isoformat's own answer,
+    at the edges of seconds too and in any year."""
+    expected = moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    assert iso_millis(moment) == iso_millis(moment) == expected
 
 
 async def test_in_real_time_the_background_task_fires_due_events():
