@@ -58,10 +58,12 @@ class Page:
 
 
 def conversations(journal: Journal, q: str = "", before: int | None = None,
-                  limit: int = PAGE, budget: int = SCAN_BUDGET) -> Page:
+                  limit: int = PAGE, budget: int = SCAN_BUDGET,
+                  check_budget: int = SCAN_BUDGET) -> Page:
     """One row per handset, newest activity first, over the messages numbered below
-    `before`; a handset with a matching message at or above `before` was listed on a newer
-    page (the handset's index says so without walking those pages)."""
+    `before`, at most `budget` of them examined. A handset with a matching message at or
+    above `before` was listed on a newer page: its index says so (at most `check_budget`
+    messages for the whole page; see `_listed_above`)."""
     matches, found, skipped, examined = Search(q), {}, set(), 0
     for number, message in journal.messages_newest_first(before):
         if examined >= budget:
@@ -77,9 +79,11 @@ def conversations(journal: Journal, q: str = "", before: int | None = None,
         if key in skipped:
             continue
         if before is not None:
-            listed, cost = _listed_above(journal, handset, key, before, matches, budget)
-            examined += cost
-            if listed:
+            listed, cost = _listed_above(journal, handset, key, before, matches, check_budget)
+            check_budget -= cost
+            if listed is None and examined > 1:  # the checks' budget is spent: go on from here
+                return Page(list(found.values()), number + 1, examined)
+            if listed is not False:
                 skipped.add(key)
                 continue
         if len(found) == limit:
@@ -89,16 +93,17 @@ def conversations(journal: Journal, q: str = "", before: int | None = None,
 
 
 def _listed_above(journal: Journal, handset: str, key: str, before: int, matches: Search,
-                  budget: int) -> tuple[bool, int]:
-    """Whether `handset` has a message matching at or above `before` (so a newer page listed
-    it), and how many messages that took; from the handset's index, at most `budget` (beyond
-    it the handset is taken as listed: only a hash bucket shared with a busy handset gets there)."""
+                  budget: int) -> tuple[bool | None, int]:
+    """Whether `handset` has a message matching at or above `before` (None: not known after
+    `budget` of its index's messages), and how many messages that took. Undecided at a page's
+    first message the handset is taken as listed, so the pages go on: that takes a search
+    that a busy handset's newest `check_budget` messages all fail."""
     examined = 0
     for message in journal.handset_candidates(handset):
         if message.seq < before:
             return False, examined
-        if examined == budget:
-            return True, examined
+        if examined >= budget:
+            return None, examined
         examined += 1
         if number_key(handset_of(message)) == key and matches(message):
             return True, examined
