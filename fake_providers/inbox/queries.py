@@ -16,6 +16,7 @@ from ..phones import number_key
 
 PAGE = 50
 THREAD_LIMIT = 200
+HISTORY_BUDGET = 5_000  # journal entries a message's history examines (each about 2 µs)
 
 
 def handset_of(message: Message) -> str:
@@ -164,7 +165,7 @@ class History:
 
 
 def history(journal: Journal, message: Message, after: int | None = None,
-            budget: int = SCAN_BUDGET) -> History:
+            budget: int = HISTORY_BUDGET) -> History:
     """The journal entries about `message`, its provider and account's from its creation on
     (or from entry `after`), at most `budget` of them examined; only reports and attempts
     are decoded."""

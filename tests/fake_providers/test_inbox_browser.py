@@ -130,8 +130,8 @@ def test_labelled_keyboard_reachable_and_narrow_screen_safe(fakes, chromium_brow
 @pytest.fixture
 def crowded(receiver):
     """The fakes with 12,001 messages journaled in-process before they start: the newest
-    12,000 to three handsets, the oldest to a fourth, its delivery report after 10,050 journal
-    entries of its account (more than a page's SCAN_BUDGET of 10,000)."""
+    12,000 to three handsets, the oldest to a fourth, its delivery report after 5,050 journal
+    entries of its account (more than the HISTORY_BUDGET of 5,000)."""
     network = Network()
     add_demo_accounts(network)
     journal, at = network.journal, datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
@@ -140,7 +140,7 @@ def crowded(receiver):
         return journal.add_message(Message(f"m{n}", "sinch", ACCOUNT, "mt", LONG_CODE, handset,
                                            f"Message {n}", "GSM", 1, "Delivered", at, at))
     oldest = add(0, "+46700000999")
-    for n in range(10_050):
+    for n in range(5_050):
         journal.record("sinch", ACCOUNT, "mt_request", at, method="POST", path="/", status=201)
     journal.record("sinch", ACCOUNT, "dlr", at, callback_id="cb_1", url=None,
                    payload={"batch_id": oldest.id, "status": "Delivered"})
@@ -165,7 +165,7 @@ def test_pages_past_the_scan_budget_say_so_and_go_on(crowded, browser_page):
     conversations.get_by_role("link", name="46700000999").click()
     page.locator("#thread").get_by_role("link", name="details").click()
     history = page.locator("#message")
-    playwright.expect(history).to_contain_text("Looked at the 10,000 journal entries of sinch")
+    playwright.expect(history).to_contain_text("Looked at the 5,000 journal entries of sinch")
     playwright.expect(history).to_contain_text("No callback about this message yet")
     page.get_by_role("link", name="Later entries").click()
     playwright.expect(history).to_contain_text("delivery report: Delivered")
