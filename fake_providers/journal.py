@@ -524,6 +524,8 @@ class Journal:
         """Newest first below `before`, the messages that may be to or from `handset` (MTs to
         its recipients' bucket, MOs from its senders' bucket): a superset the caller filters."""
         to = self._messages.newest_first(before, recipient_bucket(handset))
+        if not self._messages.index_size(sender_bucket(handset)):  # no MO from its bucket
+            return (m for _, m in to if m.direction == "mt")
         mo = self._messages.newest_first(before, sender_bucket(handset))
         merged = heapq.merge(((n, m) for n, m in to if m.direction == "mt"),
                              ((n, m) for n, m in mo if m.direction == "mo"),

@@ -66,6 +66,7 @@ def conversations(journal: Journal, q: str = "", before: int | None = None,
     above `before` was listed on a newer page: its index says so (at most `check_budget`
     messages for the whole page; see `_listed_above`)."""
     matches, found, skipped, examined = Search(q), {}, set(), 0
+    keys: dict[str, str] = {}  # handset as written -> number_key
     for number, message in journal.messages_newest_first(before):
         if examined >= budget:
             return Page(list(found.values()), number + 1, examined)
@@ -73,7 +74,9 @@ def conversations(journal: Journal, q: str = "", before: int | None = None,
         if not matches(message):
             continue
         handset = handset_of(message)
-        key = number_key(handset)
+        key = keys.get(handset)
+        if key is None:
+            key = keys[handset] = number_key(handset)
         if key in found:
             found[key].providers.add(message.provider)
             continue
@@ -106,7 +109,8 @@ def _listed_above(journal: Journal, handset: str, key: str, before: int, matches
         if examined >= budget:
             return None, examined
         examined += 1
-        if number_key(handset_of(message)) == key and matches(message):
+        far = handset_of(message)
+        if (far == handset or number_key(far) == key) and matches(message):
             return True, examined
     return False, examined
 
@@ -119,7 +123,8 @@ def thread(journal: Journal, handset: str, limit: int = THREAD_LIMIT,
     for examined, message in enumerate(journal.handset_candidates(handset)):
         if examined == budget:
             return found[::-1], True
-        if number_key(handset_of(message)) == key:
+        far = handset_of(message)
+        if far == handset or number_key(far) == key:
             if len(found) == limit:
                 return found[::-1], True
             found.append(message)
