@@ -184,9 +184,11 @@ def history(journal: Journal, message: Message, after: int | None = None,
         examined += 1
         kind = record[3]
         if kind in ("dlr", "mo"):
-            entry = journal.entry_dict(record)
-            if mentions(entry.get("payload"), message):
-                reports.append(entry)
+            payload = record[5].get("payload")
+            if type(payload) is tuple or isinstance(payload, RawBody):  # kept as bytes
+                payload = journal.entry_dict(record).get("payload")
+            if mentions(payload, message):
+                reports.append(journal.entry_dict(record))
         elif kind == "callback_attempt":
             attempts.setdefault(record[5]["callback_id"], []).append(record)
     wanted = {r["callback_id"] for r in reports}
