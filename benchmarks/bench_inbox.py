@@ -179,9 +179,10 @@ def main() -> int:
                 ("GET /_smsproof/journal?kind=mo", "/_smsproof/journal?kind=mo"),
                 ("inbox: conversations (50 newest)", "/_smsproof/"),
                 ("inbox: conversations, page 2", "/_smsproof/?before=" + str(total - 60)),
-                ("inbox: search, no match (scans all)", "/_smsproof/?q=nothing-matches"),
+                ("inbox: search, no match (a budget of messages)", "/_smsproof/?q=nothing-matches"),
                 ("inbox: one handset's thread", f"/_smsproof/?handset={quote(handset(7))}"),
-                ("inbox: details of the oldest message", f"/_smsproof/inbox/messages/{oldest}"),
+                ("inbox: details of the oldest message, its link", f"/_smsproof/inbox/messages/{oldest}?seq=1"),
+                ("inbox: the oldest message, typed URL (404)", f"/_smsproof/inbox/messages/{oldest}"),
                 ("inbox: callbacks (50 newest)", "/_smsproof/inbox/callbacks"),
                 ("inbox: journal (100 newest)", "/_smsproof/inbox/journal"),
             ]
