@@ -119,41 +119,45 @@ def synthetic(messages: int, handsets: int):
 
 
 def in_process(messages: int) -> None:
-    from fake_providers.clock import iso_millis
-    from fake_providers.inbox import queries
     print(f"| read ({messages:,} messages, {2 * messages:,} entries) | median ms | max ms | rows |")
     print("|---|---|---|---|")
     for handsets in (10, 200_000):
-        journal = synthetic(messages, handsets)
-        early = journal.message_at(messages // 10 + 1)
-        middle = messages // 2
-        reads = [
-            ("conversations (50 newest)", lambda: queries.conversations(journal).rows),
-            ("conversations, older page from the middle",
-             lambda: queries.conversations(journal, before=middle).rows),
-            ("search, no match", lambda: queries.conversations(journal, "nothing-matches").rows),
-            ("search, the newest handset's digits", lambda: queries.conversations(
-                journal, queries.handset_of(journal.message_at(messages)).lstrip("+")).rows),
-            ("an early handset's thread", lambda: queries.thread(journal, queries.handset_of(early))[0]),
-            ("an early message by id and seq", lambda: [queries.message(journal, early.id, early.seq)]),
-            ("an early message by id alone (not found)", lambda: [queries.message(journal, early.id)]),
-            ("an early message's history", lambda: queries.history(journal, early).reports),
-            ("journal page, kind=dlr", lambda: queries.entries(journal, None, None, "dlr")[0]),
-            ("attempts of the 50 newest callbacks", lambda: list(queries.attempts_of(
-                journal, {f"cb_{n}" for n in range(messages - 50, messages)},
-                iso_millis(journal.message_at(messages - 49).created_at)))),
-            ("attempts of 50 callbacks, none recent", lambda: list(queries.attempts_of(
-                journal, {f"cb_{n}" for n in range(50)}, ""))),
-        ]
-        for name, read in reads:
-            times = []
-            for _ in range(5):
-                started = time.perf_counter()
-                rows = read()
-                times.append((time.perf_counter() - started) * 1000)
-            print(f"| {name}, {handsets:,} handsets | {statistics.median(times):.2f} | "
-                  f"{max(times):.2f} | {len([r for r in rows if r is not None])} |", flush=True)
-        del journal, early, reads
+        time_reads(messages, handsets)
+
+
+def time_reads(messages: int, handsets: int) -> None:
+    """Print the table's rows for one journal (freed on return, before the next is built)."""
+    from fake_providers.clock import iso_millis
+    from fake_providers.inbox import queries
+    journal = synthetic(messages, handsets)
+    early = journal.message_at(messages // 10 + 1)
+    middle = messages // 2
+    reads = [
+        ("conversations (50 newest)", lambda: queries.conversations(journal).rows),
+        ("conversations, older page from the middle",
+         lambda: queries.conversations(journal, before=middle).rows),
+        ("search, no match", lambda: queries.conversations(journal, "nothing-matches").rows),
+        ("search, the newest handset's digits", lambda: queries.conversations(
+            journal, queries.handset_of(journal.message_at(messages)).lstrip("+")).rows),
+        ("an early handset's thread", lambda: queries.thread(journal, queries.handset_of(early))[0]),
+        ("an early message by id and seq", lambda: [queries.message(journal, early.id, early.seq)]),
+        ("an early message by id alone (not found)", lambda: [queries.message(journal, early.id)]),
+        ("an early message's history", lambda: queries.history(journal, early).reports),
+        ("journal page, kind=dlr", lambda: queries.entries(journal, None, None, "dlr")[0]),
+        ("attempts of the 50 newest callbacks", lambda: list(queries.attempts_of(
+            journal, {f"cb_{n}" for n in range(messages - 50, messages)},
+            iso_millis(journal.message_at(messages - 49).created_at)))),
+        ("attempts of 50 callbacks, none recent", lambda: list(queries.attempts_of(
+            journal, {f"cb_{n}" for n in range(50)}, ""))),
+    ]
+    for name, read in reads:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            rows = read()
+            times.append((time.perf_counter() - started) * 1000)
+        print(f"| {name}, {handsets:,} handsets | {statistics.median(times):.2f} | "
+              f"{max(times):.2f} | {len([r for r in rows if r is not None])} |", flush=True)
 
 
 def main() -> int:
