@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from fake_providers.inbox import queries
@@ -254,3 +255,26 @@ def test_attempts_of_the_shown_callbacks_are_budgeted():
     found = queries.attempts_of(journal, {"cb_4999", "cb_4000", "cb_1"}, "", budget=1000)
     assert sorted(found) == ["cb_4000", "cb_4999"]  # cb_1's is older than the newest 1,000
     assert json.dumps(found["cb_4999"][0]["payload"]) == '{"batch_id": "m4999"}'
+
+
+@pytest.mark.anyio
+async def test_the_outbox_keeps_its_counts_and_finds_a_callback_by_id(network, app, receiver):
+    outbox, policy = network.outbox, network.providers["sinch"].retry_policy
+    receiver.statuses[:] = [200, 400, 503]  # delivered, failed for good, retried
+    made = [outbox.create("sinch" if n % 2 else "cm", "A", "dlr", url, {"n": n}, policy)
+            for n, url in enumerate(["http://platform.test/dlr"] * 3 + [None, "ftp://no"])]
+    for callback in made[:3]:
+        await outbox.send(callback)
+
+    def walked() -> dict[str, int]:
+        return {s: len(outbox.list(s)) for s in ("pending", "failed", "delivered")}
+    assert {s: outbox.count(s) for s in walked()} == walked() == {"pending": 2, "failed": 2, "delivered": 1}
+    await network.clock.advance(60)  # the retry is delivered
+    assert {s: outbox.count(s) for s in walked()} == walked() == {"pending": 1, "failed": 2, "delivered": 2}
+    outbox.reset("cm")
+    assert {s: outbox.count(s) for s in walked()} == walked()
+    assert [outbox.get(c.id) for c in made] == [None, made[1], None, made[3], None]
+    assert outbox.get("cb_99") is outbox.get("nope") is outbox.get("cb_" + "9" * 40) is None
+    assert outbox.newest(None, 10, budget=2) == ([made[3], made[1]], False)
+    assert outbox.newest("failed", 10, budget=1) == ([], True)
+    await outbox.aclose()

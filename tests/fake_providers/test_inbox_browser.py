@@ -131,7 +131,8 @@ def test_labelled_keyboard_reachable_and_narrow_screen_safe(fakes, chromium_brow
 def crowded(receiver):
     """The fakes with 12,001 messages journaled in-process before they start: the newest
     12,000 to three handsets, the oldest to a fourth, its delivery report after 5,050 journal
-    entries of its account (more than the HISTORY_BUDGET of 5,000)."""
+    entries of its account (more than the HISTORY_BUDGET of 5,000); and 10,051 callbacks, the
+    oldest failed."""
     network = Network()
     add_demo_accounts(network)
     journal, at = network.journal, datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
@@ -146,7 +147,12 @@ def crowded(receiver):
                    payload={"batch_id": oldest.id, "status": "Delivered"})
     for n in range(1, 12_001):
         add(n, f"+4670000000{n % 3}")
-    with running_server(create_app(network)) as base, httpx.Client(base_url=base) as client:
+    app = create_app(network)
+    policy = network.providers["sinch"].retry_policy
+    for n in range(10_051):  # the oldest failed (a URL it could never POST to), the rest pending
+        network.outbox.create("sinch", ACCOUNT, "dlr", "ftp://nowhere" if n == 0 else None,
+                              {"n": n}, policy)
+    with running_server(app) as base, httpx.Client(base_url=base) as client:
         yield client
 
 
@@ -173,3 +179,14 @@ def test_pages_past_the_scan_budget_say_so_and_go_on(crowded, browser_page):
     page.goto(f"{crowded.base_url}/_smsproof/inbox/messages/m0")  # typed: no journal number
     playwright.expect(page.get_by_role("heading")).to_contain_text("No such message")
     playwright.expect(page.locator("main")).to_contain_text("older than the newest 10,000 messages")
+
+
+def test_the_callbacks_page_counts_all_and_says_what_it_looked_at(crowded, browser_page):
+    page = browser_page
+    page.goto(f"{crowded.base_url}/_smsproof/inbox/callbacks")
+    playwright.expect(page.get_by_role("region", name="Callback cb_10051")).to_be_visible()
+    playwright.expect(page.locator("#callbacks section")).to_have_count(50)
+    page.get_by_role("link", name="Failed (1)").click()
+    playwright.expect(page.locator("#callbacks")).to_contain_text(
+        "No failed callback among the newest 10,000.")
+    playwright.expect(page.get_by_role("link", name="Pending (10,050)")).to_be_visible()
