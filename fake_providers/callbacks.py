@@ -142,6 +142,7 @@ class Outbox:
         self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=10.0, limits=KEEP_ALIVE))
         self._client: httpx.AsyncClient | None = None
         self._callbacks: list[Callback] = []
+        self._states: dict[str, int] = {}  # state -> how many callbacks are in it
         self._ids = itertools.count(1)
         self.allowed_hosts: tuple[str, ...] = ()  # `smsproof serve --callback-host`; empty: any
         self.poster: AiohttpPoster | None = None  # set by `smsproof serve`; None: httpx
@@ -162,6 +163,7 @@ class Outbox:
         elif (problem := url_problem(url, self.allowed_hosts)) is not None:
             callback.state, callback.last_error = "failed", problem  # never sent, never lost
         self._callbacks.append(callback)
+        self._states[callback.state] = self._states.get(callback.state, 0) + 1
         return callback
 
     async def send(self, callback: Callback) -> Callback:
@@ -175,7 +177,8 @@ class Outbox:
         kinds = {f.kind for f in struck}
         callback.attempts += 1
         if "drop_callback" in kinds:
-            callback.state, callback.last_status = "failed", None
+            self._move(callback, "failed")
+            callback.last_status = None
             callback.last_error, callback.next_attempt_at = "dropped by fault", None
             self._journal(callback, 0.0)
             return callback
@@ -197,6 +200,33 @@ class Outbox:
 
     def list(self, state: str | None = None) -> list[Callback]:
         return [c for c in self._callbacks if state in (None, c.state)]
+
+    def get(self, callback_id: str) -> Callback | None:
+        """The callback `cb_<number>` (numbers ascend along the list: a binary search)."""
+        number = callback_id[3:]
+        if not (callback_id.startswith("cb_") and number.isdigit() and len(number) < 19):
+            return None
+        position = bisect.bisect_left(self._callbacks, int(number), key=lambda c: int(c.id[3:]))
+        found = self._callbacks[position] if position < len(self._callbacks) else None
+        return found if found is not None and found.id == callback_id else None
+
+    def count(self, state: str) -> int:
+        """How many callbacks are in `state` (kept as they move: no walk over the outbox)."""
+        return self._states.get(state, 0)
+
+    def newest(self, state: str | None, limit: int,
+               budget: int = 10_000) -> tuple[list[Callback], bool]:
+        """Up to `limit` callbacks in `state`, newest first, at most `budget` examined; and
+        whether the budget ran out before the oldest."""
+        found: list[Callback] = []
+        last = max(len(self._callbacks) - budget, 0)
+        for position in range(len(self._callbacks) - 1, last - 1, -1):
+            callback = self._callbacks[position]
+            if state in (None, callback.state):
+                found.append(callback)
+                if len(found) == limit:
+                    return found, False
+        return found, last > 0
 
     def page(self, state: str | None, after: int, limit: int,
              budget: int = 10_000) -> tuple[list[Callback], int | None]:
@@ -220,6 +250,14 @@ class Outbox:
         self._callbacks = [c for c in self._callbacks
                            if not (provider is None or (c.provider == provider
                                    and (account is None or c.account == account)))]
+        self._states = {}
+        for callback in self._callbacks:
+            self._states[callback.state] = self._states.get(callback.state, 0) + 1
+
+    def _move(self, callback: Callback, state: str) -> None:
+        self._states[callback.state] = self._states.get(callback.state, 0) - 1
+        self._states[state] = self._states.get(state, 0) + 1
+        callback.state = state
 
     async def aclose(self) -> None:
         if self.poster is not None:
@@ -233,9 +271,9 @@ class Outbox:
         status = callback.last_status
         callback.next_attempt_at = None
         if status is not None and callback.policy.acknowledged(status):
-            callback.state = "delivered"
+            self._move(callback, "delivered")
         elif not callback.policy.retries(status) or callback.attempts > callback.policy.max_retries:
-            callback.state = "failed"
+            self._move(callback, "failed")
         else:
             due = self.clock.now() + timedelta(seconds=callback.policy.delay(callback.attempts))
             callback.next_attempt_at = due

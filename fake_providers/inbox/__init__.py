@@ -30,9 +30,9 @@ templates.filters["phone"] = lambda number: to_e164(number) or number  # Sinch k
 STATES = ("pending", "failed", "delivered")
 
 
-def _cursor(request: Request) -> int | None:
-    raw = request.query_params.get("before", "")
-    return int(raw) if raw.isdigit() else None
+def _cursor(request: Request, name: str = "before") -> int | None:
+    raw = request.query_params.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 def reply_number(last, numbers: list) -> str:
@@ -60,38 +60,39 @@ def routes(network: Network, openapi: Traversable) -> list[BaseRoute]:
 
     async def inbox(request: Request) -> Response:
         q = request.query_params.get("q", "").strip()
-        rows, older = queries.conversations(journal, q, _cursor(request))
+        listed = queries.conversations(journal, q, _cursor(request))
         handset = request.query_params.get("handset", "").strip()
         messages, clipped = queries.thread(journal, handset) if handset else ([], False)
         last = messages[-1] if messages else None
         numbers = [(a.provider, a.id, n) for a in network.accounts.all() for n in a.numbers]
         reply_to = reply_number(last, numbers) if last else ""
         outcome = network.handsets.outcome_for(handset).to_dict() if handset else None
-        return render(request, "inbox.html", q=q, rows=rows, older=older, handset=handset,
+        return render(request, "inbox.html", q=q, rows=listed.rows, older=listed.older,
+                      looked_at=listed.looked_at, handset=handset,
                       handset_key=number_key(handset) if handset else None,
                       messages=messages, clipped=clipped, last=last, numbers=numbers,
                       outcome=outcome, reply_to=reply_to)
 
     async def message(request: Request) -> Response:
-        found = queries.message(journal, request.path_params["message_id"])
+        found = queries.message(journal, request.path_params["message_id"], _cursor(request, "seq"))
         if found is None:
-            return render(request, "missing.html", 404, what="message")
-        history = queries.history(journal, found)
-        known = {c.id: c for c in network.outbox.list()
-                 if c.id in history.attempts or c.id in {r["callback_id"] for r in history.reports}}
+            return render(request, "missing.html", 404, what="message", looked_at=queries.SCAN_BUDGET)
+        history = queries.history(journal, found, _cursor(request, "after"))
+        known = {c.id: c for c in map(network.outbox.get, {r["callback_id"] for r in history.reports})
+                 if c is not None}
         return render(request, "message.html", m=found, parts=segment(found.body).segments,
                       history=history, callbacks=known, handset=queries.handset_of(found))
 
     async def callbacks(request: Request) -> Response:
         state = request.query_params.get("state") or None
         state = state if state in STATES else None
-        shown = queries.callbacks(network.outbox.list(), state)
+        shown, cut = network.outbox.newest(state, queries.PAGE, queries.SCAN_BUDGET)
         oldest = min((c.created_at for c in shown), default=None)
         attempts = queries.attempts_of(journal, {c.id for c in shown},
                                        iso_millis(oldest) if oldest else "")
-        counts = {s: len(network.outbox.list(s)) for s in STATES}
+        counts = {s: network.outbox.count(s) for s in STATES}
         return render(request, "callbacks.html", state=state, shown=shown, attempts=attempts,
-                      counts=counts)
+                      counts=counts, looked_at=queries.SCAN_BUDGET if cut else None)
 
     async def journal_page(request: Request) -> Response:
         params = request.query_params

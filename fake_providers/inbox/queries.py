@@ -1,20 +1,22 @@
-"""The inbox's reads of the journal: newest first, a page at a time, so a journal of 100,000
-messages costs a page of work, not the whole list. Cursors are the journal's record numbers
-(`before`), stable while the journal grows and good enough for a page a person reads."""
+"""The inbox's reads of the journal: newest first, a page at a time, each from an index
+where it has a natural key (a handset's messages, a message's journal number, a journal
+filter) and otherwise examining at most `SCAN_BUDGET` records, so a read at a million
+messages costs milliseconds and never holds up the sends being served. A page cut short by
+the budget says how many records it looked at and offers the next ones. Cursors are the
+journal's record numbers (`before`, `after`), stable while the journal grows."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from itertools import takewhile
 from typing import Any
 
-from ..callbacks import Callback
 from ..clock import iso_millis
-from ..journal import Journal, Message, RawBody
+from ..journal import SCAN_BUDGET, Journal, Message, RawBody
 from ..phones import number_key
 
 PAGE = 50
 THREAD_LIMIT = 200
+HISTORY_BUDGET = 5_000  # journal entries a message's history examines (each about 2 µs)
 
 
 def handset_of(message: Message) -> str:
@@ -49,43 +51,100 @@ class Conversation:
     providers: set[str] = field(default_factory=set)
 
 
+@dataclass
+class Page:
+    rows: list
+    older: int | None  # the cursor of the next page, None when nothing is left
+    looked_at: int | None = None  # set when the scan budget cut the page short: records examined
+
+
 def conversations(journal: Journal, q: str = "", before: int | None = None,
-                  limit: int = PAGE) -> tuple[list[Conversation], int | None]:
-    """One row per handset, newest activity first; and the cursor of the next page."""
-    matches, seen = Search(q), set()
-    if before is not None:  # handsets listed on newer pages stay there
-        seen = {number_key(handset_of(m)) for _, m in
-                takewhile(lambda item: item[0] >= before, journal.messages_newest_first()) if matches(m)}
-    found: dict[str, Conversation] = {}
-    for index, message in journal.messages_newest_first(before):
+                  limit: int = PAGE, budget: int = SCAN_BUDGET,
+                  check_budget: int = SCAN_BUDGET) -> Page:
+    """One row per handset, newest activity first, over the messages numbered below
+    `before`, at most `budget` of them examined. A handset with a matching message at or
+    above `before` was listed on a newer page: its index says so (at most `check_budget`
+    messages for the whole page; see `_listed_above`)."""
+    matches, found, skipped, examined = Search(q), {}, set(), 0
+    keys: dict[str, str] = {}  # handset as written -> number_key
+    for number, message in journal.messages_newest_first(before):
+        if examined >= budget:
+            return Page(list(found.values()), number + 1, examined)
+        examined += 1
         if not matches(message):
             continue
-        key = number_key(handset_of(message))
-        if key in seen:
+        handset = handset_of(message)
+        key = keys.get(handset)
+        if key is None:
+            key = keys[handset] = number_key(handset)
+        if key in found:
+            found[key].providers.add(message.provider)
             continue
-        if key not in found:
-            if len(found) == limit:
-                return list(found.values()), index + 1
-            found[key] = Conversation(key, handset_of(message), message)
-        found[key].providers.add(message.provider)
-    return list(found.values()), None
+        if key in skipped:
+            continue
+        if before is not None:
+            listed, cost = _listed_above(journal, handset, key, before, matches, check_budget)
+            check_budget -= cost
+            if listed is None and examined > 1:  # the checks' budget is spent: go on from here
+                return Page(list(found.values()), number + 1, examined)
+            if listed is not False:
+                skipped.add(key)
+                continue
+        if len(found) == limit:
+            return Page(list(found.values()), number + 1)
+        found[key] = Conversation(key, handset, message, {message.provider})
+    return Page(list(found.values()), None)
 
 
-def thread(journal: Journal, handset: str, limit: int = THREAD_LIMIT) -> tuple[list[Message], bool]:
-    """The newest `limit` messages to or from `handset`, oldest first (as a chat reads);
-    and whether older ones were left out."""
-    key, found = number_key(handset), []
-    for _, message in journal.messages_newest_first():
+def _listed_above(journal: Journal, handset: str, key: str, before: int, matches: Search,
+                  budget: int) -> tuple[bool | None, int]:
+    """Whether `handset` has a message matching at or above `before` (None: not known after
+    `budget` of its index's messages), and how many messages that took. Undecided at a page's
+    first message the handset is taken as listed, so the pages go on: that takes a search
+    that a busy handset's newest `check_budget` messages all fail."""
+    examined = 0
+    for message in journal.handset_candidates(handset):
+        if message.seq < before:
+            return False, examined
+        if examined >= budget:
+            return None, examined
+        examined += 1
         far = handset_of(message)
-        if key in far.casefold() and number_key(far) == key:  # the cheap test first
+        if (far == handset or number_key(far) == key) and matches(message):
+            return True, examined
+    return False, examined
+
+
+def thread(journal: Journal, handset: str, limit: int = THREAD_LIMIT,
+           budget: int = SCAN_BUDGET) -> tuple[list[Message], bool]:
+    """The newest `limit` messages to or from `handset`, oldest first (as a chat reads);
+    and whether older ones were left out (or may be: its index examined at most `budget`)."""
+    key, found = number_key(handset), []
+    for examined, message in enumerate(journal.handset_candidates(handset)):
+        if examined == budget:
+            return found[::-1], True
+        far = handset_of(message)
+        if far == handset or number_key(far) == key:
             if len(found) == limit:
                 return found[::-1], True
             found.append(message)
     return found[::-1], False
 
 
-def message(journal: Journal, message_id: str) -> Message | None:
-    return next((m for _, m in journal.messages_newest_first() if m.id == message_id), None)
+def message(journal: Journal, message_id: str, seq: int | None = None,
+            budget: int = SCAN_BUDGET) -> Message | None:
+    """The message `message_id`: at its journal number `seq` (the inbox's links carry it),
+    else among the newest `budget` messages (a typed URL)."""
+    if seq is not None:
+        found = journal.message_at(seq)
+        if found is not None and found.id == message_id:
+            return found
+    for examined, (_, found) in enumerate(journal.messages_newest_first()):
+        if examined == budget:
+            return None
+        if found.id == message_id:
+            return found
+    return None
 
 
 def decoded(entry: dict) -> dict:
@@ -106,48 +165,57 @@ def mentions(payload: Any, message: Message) -> bool:
 class History:
     reports: list[dict]  # the dlr / mo entries about the message
     attempts: dict[str, list[dict]]  # callback id -> its attempts, oldest first
+    later: int | None = None  # set when the budget cut it short: the entry number to go on after
+    looked_at: int = 0  # entries examined
 
 
-def history(journal: Journal, message: Message) -> History:
-    """The journal entries about `message`: scanned from the newest back to its creation."""
-    created = iso_millis(message.created_at)
-    reports, attempts = [], {}
-    for _, entry in journal.entries_newest_first():
-        if entry["at"] < created:
+def history(journal: Journal, message: Message, after: int | None = None,
+            budget: int = HISTORY_BUDGET) -> History:
+    """The journal entries about `message`, its provider and account's from its creation on
+    (or from entry `after`), at most `budget` of them examined; only reports and attempts
+    are decoded."""
+    start = journal.entry_number_before(iso_millis(message.created_at)) if after is None else after
+    reports, attempts, examined = [], {}, 0
+    later = None
+    for record in journal.entry_records_after(start, message.provider, message.account):
+        if examined == budget:
+            later = record[0] - 1
             break
-        if entry["provider"] != message.provider or entry["account"] != message.account:
-            continue
-        if entry["kind"] in ("dlr", "mo") and mentions(entry.get("payload"), message):
-            reports.append(entry)
-        elif entry["kind"] == "callback_attempt":
-            attempts.setdefault(entry["callback_id"], []).append(entry)
-    reports.reverse()
+        examined += 1
+        kind = record[3]
+        if kind in ("dlr", "mo"):
+            payload = record[5].get("payload")
+            if type(payload) is tuple or isinstance(payload, RawBody):  # kept as bytes
+                payload = journal.entry_dict(record).get("payload")
+            if mentions(payload, message):
+                reports.append(journal.entry_dict(record))
+        elif kind == "callback_attempt":
+            attempts.setdefault(record[5]["callback_id"], []).append(record)
     wanted = {r["callback_id"] for r in reports}
-    return History(reports, {cid: a[::-1] for cid, a in attempts.items() if cid in wanted})
+    return History(reports, {cid: [journal.entry_dict(r) for r in a]
+                             for cid, a in attempts.items() if cid in wanted}, later, examined)
 
 
-def callbacks(outbox_list: list[Callback], state: str | None, limit: int = PAGE) -> list[Callback]:
-    return [c for c in reversed(outbox_list) if state in (None, c.state)][:limit]
-
-
-def attempts_of(journal: Journal, ids: set[str], oldest: str) -> dict[str, list[dict]]:
-    """The attempts of the callbacks `ids`, scanning back to the `oldest` timestamp."""
+def attempts_of(journal: Journal, ids: set[str], oldest: str,
+                budget: int = SCAN_BUDGET) -> dict[str, list[dict]]:
+    """The attempts of the callbacks `ids`, from the newest attempt back to the `oldest`
+    timestamp, at most `budget` attempts examined."""
     found: dict[str, list[dict]] = {}
-    for _, entry in journal.entries_newest_first():
-        if entry["at"] < oldest:
+    for examined, record in enumerate(journal.entry_records_newest_first(kind="callback_attempt")):
+        if examined == budget or record[4] < oldest:
             break
-        if entry["kind"] == "callback_attempt" and entry["callback_id"] in ids:
-            found.setdefault(entry["callback_id"], []).append(entry)
+        if record[5]["callback_id"] in ids:
+            found.setdefault(record[5]["callback_id"], []).append(journal.entry_dict(record))
     return {cid: a[::-1] for cid, a in found.items()}
 
 
 def entries(journal: Journal, provider: str | None, account: str | None, kind: str | None,
             before: int | None = None, limit: int = 100) -> tuple[list[dict], int | None]:
+    """A page of the journal, newest first, from the index of the filter (every entry it
+    examines is shown)."""
     found = []
-    for index, entry in journal.entries_newest_first(before):
-        if (provider in (None, entry["provider"]) and account in (None, entry["account"])
-                and kind in (None, entry["kind"])):
-            if len(found) == limit:
-                return found, index + 1
-            found.append(decoded(entry))
+    for index, entry in journal.entries_newest_first(before, provider, account, kind):
+        if len(found) == limit:
+            return found, index + 1
+        found.append(decoded(entry))
     return found, None

@@ -141,8 +141,9 @@ def journal_of(count: int) -> Journal:
 def test_conversation_pages_list_every_handset_once():
     journal, seen, before = journal_of(100), [], None
     while True:
-        rows, before = queries.conversations(journal, before=before, limit=3)
-        seen += [row.key for row in rows]
+        page = queries.conversations(journal, before=before, limit=3)
+        seen += [row.key for row in page.rows]
+        before = page.older
         if before is None:
             break
     assert len(seen) == len(set(seen)) == 7

@@ -1,14 +1,16 @@
 """The web inbox in a real browser (Debian's chromium driven by Playwright): a sent message
 appears without a reload, a reply from the handset shows the platform's callback attempts,
-moving the clock brings the delivery report. Skipped, with the reason, without a browser."""
+moving the clock brings the delivery report; pages past the scan budget say so and go on. Skipped, with the reason, without a browser."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 import httpx
 import pytest
 
 from fake_providers.app import create_app
+from fake_providers.journal import Message
 from fake_providers.network import Network
 from fake_providers.server import add_demo_accounts
 from fake_providers.testing import running_server
@@ -123,3 +125,68 @@ def test_labelled_keyboard_reachable_and_narrow_screen_safe(fakes, chromium_brow
         assert page.evaluate("document.activeElement.id") == "main"
     finally:
         context.close()
+
+
+@pytest.fixture
+def crowded(receiver):
+    """The fakes with 12,001 messages journaled in-process before they start: the newest
+    12,000 to three handsets, the oldest to a fourth, its delivery report after 5,050 journal
+    entries of its account (more than the HISTORY_BUDGET of 5,000); and 10,051 callbacks, the
+    oldest failed."""
+    network = Network()
+    add_demo_accounts(network)
+    journal, at = network.journal, datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+
+    def add(n: int, handset: str) -> Message:
+        return journal.add_message(Message(f"m{n}", "sinch", ACCOUNT, "mt", LONG_CODE, handset,
+                                           f"Message {n}", "GSM", 1, "Delivered", at, at))
+    oldest = add(0, "+46700000999")
+    for n in range(5_050):
+        journal.record("sinch", ACCOUNT, "mt_request", at, method="POST", path="/", status=201)
+    journal.record("sinch", ACCOUNT, "dlr", at, callback_id="cb_1", url=None,
+                   payload={"batch_id": oldest.id, "status": "Delivered"})
+    for n in range(1, 12_001):
+        add(n, f"+4670000000{n % 3}")
+    app = create_app(network)
+    policy = network.providers["sinch"].retry_policy
+    for n in range(10_051):  # the oldest failed (a URL it could never POST to), the rest pending
+        network.outbox.create("sinch", ACCOUNT, "dlr", "ftp://nowhere" if n == 0 else None,
+                              {"n": n}, policy)
+    with running_server(app) as base, httpx.Client(base_url=base) as client:
+        yield client
+
+
+def test_pages_past_the_scan_budget_say_so_and_go_on(crowded, browser_page):
+    page = browser_page
+    page.goto(f"{crowded.base_url}/_smsproof/")
+    conversations = page.locator("#conversations")
+    playwright.expect(conversations.locator("li")).to_have_count(3)
+    playwright.expect(conversations).to_contain_text("Looked at 10,000 messages, the newest")
+    page.get_by_role("link", name="Older conversations").click()
+    playwright.expect(conversations.locator("li")).to_have_count(1)
+    playwright.expect(conversations).to_contain_text("+46700000999")
+    playwright.expect(conversations).not_to_contain_text("Looked at")
+    playwright.expect(page.get_by_role("link", name="Older conversations")).to_have_count(0)
+
+    conversations.get_by_role("link", name="46700000999").click()
+    page.locator("#thread").get_by_role("link", name="details").click()
+    history = page.locator("#message")
+    playwright.expect(history).to_contain_text("Looked at the 5,000 journal entries of sinch")
+    playwright.expect(history).to_contain_text("No callback about this message yet")
+    page.get_by_role("link", name="Later entries").click()
+    playwright.expect(history).to_contain_text("delivery report: Delivered")
+    playwright.expect(page.get_by_role("link", name="Later entries")).to_have_count(0)
+    page.goto(f"{crowded.base_url}/_smsproof/inbox/messages/m0")  # typed: no journal number
+    playwright.expect(page.get_by_role("heading")).to_contain_text("No such message")
+    playwright.expect(page.locator("main")).to_contain_text("older than the newest 10,000 messages")
+
+
+def test_the_callbacks_page_counts_all_and_says_what_it_looked_at(crowded, browser_page):
+    page = browser_page
+    page.goto(f"{crowded.base_url}/_smsproof/inbox/callbacks")
+    playwright.expect(page.get_by_role("region", name="Callback cb_10051")).to_be_visible()
+    playwright.expect(page.locator("#callbacks section")).to_have_count(50)
+    page.get_by_role("link", name="Failed (1)").click()
+    playwright.expect(page.locator("#callbacks")).to_contain_text(
+        "No failed callback among the newest 10,000.")
+    playwright.expect(page.get_by_role("link", name="Pending (10,050)")).to_be_visible()
