@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import iso_millis
-from ..journal import SCAN_BUDGET, Journal, Message, RawBody
+from ..journal import SCAN_BUDGET, Journal, Message
+from ..ledger import RawBody
 from ..phones import number_key
 
 PAGE = 50

@@ -9,8 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from harness.cli import _parser
 
-from fake_providers.journal import (BLOCK, Journal, JournalEntries, Ledger, Message, MessageFilter,
-                                    RawBody, recipient_bucket)
+from fake_providers.journal import Journal, Message, MessageFilter, recipient_bucket
+from fake_providers.ledger import BLOCK, JournalEntries, Ledger, RawBody
 
 T0 = datetime(2026, 1, 5, 10, tzinfo=timezone.utc)
 
