@@ -49,6 +49,7 @@ from starlette.routing import BaseRoute, Route
 from .clock import Clock, iso_millis
 from .ids import new_ulid
 from .phones import digits_of, same_number, to_e164
+from .sinch_requests import SinchError, constraint, invalid_format
 
 GROUP_ID = re.compile(r"^[0-9A-Za-z]{10,32}$")
 MAX_MEMBERS = 10000  # per list in a request (members, add, remove)
@@ -94,14 +95,12 @@ def _says(keywords: dict | None, words: list[str]) -> bool:
 
 
 def _object(body: Any) -> dict:
-    from .sinch import SinchError
     if not isinstance(body, dict):
         raise SinchError(400, "syntax_invalid_json", "The JSON input is invalid; expected an object")
     return body
 
 
 def _name(value: Any) -> str | None:
-    from .sinch import constraint
     if value is not None and (not isinstance(value, str) or len(value) > MAX_NAME):
         raise constraint(f"The value of parameter 'name' is invalid; at most {MAX_NAME} characters")
     return value
@@ -109,7 +108,6 @@ def _name(value: Any) -> str | None:
 
 def _numbers(field: str, value: Any) -> list[str]:
     """The E.164 form of each phone number of a `members`, `add` or `remove` list (null: none)."""
-    from .sinch import constraint, invalid_format
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_MEMBERS:
@@ -126,7 +124,6 @@ def _numbers(field: str, value: Any) -> list[str]:
 def _auto_update(value: Any, current: dict | None = None) -> dict | None:
     """A validated `auto_update`; with `current` (an update) merged onto it field by field:
     absent keeps, null erases."""
-    from .sinch import constraint, invalid_format
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -157,8 +154,7 @@ def _auto_update(value: Any, current: dict | None = None) -> dict | None:
 
 
 class Groups:
-    """The groups of each service plan. (The error helpers come from sinch.py, which imports
-    this module, hence the imports inside the functions.)"""
+    """The groups of each service plan."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -188,7 +184,6 @@ class Groups:
     def _children(self, account, value: Any, parent: str | None = None) -> list[str]:
         """`child_groups`: ids of the plan's groups (403 unknown_group otherwise), not the group
         itself."""
-        from .sinch import constraint, invalid_format
         if value is None:
             return []
         if not isinstance(value, list):
@@ -218,7 +213,6 @@ class Groups:
 
     def update(self, account, group_id: str, body: Any) -> Group:
         """Adds (`add`, `add_from_group`) before removes (`remove`, `remove_from_group`)."""
-        from .sinch import invalid_format
         group = self.find(account, group_id)
         body = _object(body)
         name = _name(body.get("name")) if "name" in body else group.name
@@ -255,14 +249,12 @@ class Groups:
 
     def named(self, account, group_id: str) -> Group:
         """The group a request names in its body: 403 unknown_group when there is none."""
-        from .sinch import SinchError
         group = self._groups.get(account.id, {}).get(group_id)
         if group is None:
             raise SinchError(403, "unknown_group", f"Group '{group_id}' is unknown or deleted")
         return group
 
     def find(self, account, group_id: str) -> Group:
-        from .sinch import SinchError
         group = self._groups.get(account.id, {}).get(group_id)
         if group is None:
             raise SinchError(404, "not_found", f"Group '{group_id}' was not found")
@@ -282,7 +274,6 @@ class Groups:
     def expand(self, account, to: list) -> list[str]:
         """`to` with every group id replaced by its members (403 unknown_group for an id that
         names no group, 400 for what is neither a phone number nor a group id)."""
-        from .sinch import invalid_format
         numbers = []
         for index, entry in enumerate(to):
             if isinstance(entry, str) and to_e164(entry) is not None:

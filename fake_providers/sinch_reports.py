@@ -15,7 +15,7 @@ from .sinch_tables import NO_BATCHES
 
 if TYPE_CHECKING:
     from .accounts import Account
-    from .sinch import Batch, Recipient
+    from .sinch_batches import Batch, Recipient
 
 
 class DeliveryReports:

@@ -7,12 +7,14 @@ import base64
 import binascii
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounts import Account
 from .clock import parse_iso
 from .phones import digits_of, same_number, to_e164
-from .sinch_groups import Groups
+
+if TYPE_CHECKING:
+    from .sinch_groups import Groups
 
 DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
 BATCH_TYPES = ("mt_text", "mt_binary")

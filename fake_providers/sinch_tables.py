@@ -16,7 +16,7 @@ from .listing import Family, IndexedTable, select
 from .phones import number_key
 
 if TYPE_CHECKING:
-    from .sinch import Batch, Recipient
+    from .sinch_batches import Batch, Recipient
 
 PLACE = (1 << 32) - 1  # the low 32 bits of a report's number: its place in the batch, reversed
 
