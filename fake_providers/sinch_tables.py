@@ -72,24 +72,22 @@ class BatchTable(IndexedTable):
                 (families["phone"], {number_key(r.msisdn) for r in batch.recipients}))
 
     def indexed(self, number: int, batch: Any) -> None:
-        for family, keys in self._family_keys(batch):
-            family.add(number, keys)
-        reference, top, add = _reference(batch), number << 32 | PLACE, self.reports.add
-        for place, recipient in enumerate(batch.recipients):
-            key = (recipient.report_status, recipient.code)
-            add(top - place, (key,))
-            if reference is not None:
-                self.report_references.add(top - place, ((reference, *key),))
+        self._index(number, batch, "add")
 
     def unindexed(self, number: int, batch: Any) -> None:
+        self._index(number, batch, "remove")
+
+    def _index(self, number: int, batch: Batch, change: str) -> None:
+        """Add (`change` "add") or remove ("remove") a batch's keys and its recipients' reports."""
         for family, keys in self._family_keys(batch):
-            family.remove(number, keys)
-        reference, top, remove = _reference(batch), number << 32 | PLACE, self.reports.remove
+            getattr(family, change)(number, keys)
+        reference, top = _reference(batch), number << 32 | PLACE
+        reports, references = getattr(self.reports, change), getattr(self.report_references, change)
         for place, recipient in enumerate(batch.recipients):
             key = (recipient.report_status, recipient.code)
-            remove(top - place, (key,))
+            reports(top - place, (key,))
             if reference is not None:
-                self.report_references.remove(top - place, ((reference, *key),))
+                references(top - place, ((reference, *key),))
 
     def report_changed(self, batch: Batch, recipient: Recipient, status: str, code: int,
                        place: int | None = None) -> None:
