@@ -128,7 +128,8 @@ def _auto_update(value: Any, current: dict | None = None) -> dict | None:
         return None
     if not isinstance(value, dict):
         raise constraint("The value of parameter 'auto_update' is invalid; an object is required")
-    merged = {k: v for k, v in {**(current or {}), **value}.items() if v is not None}
+    merged = {k: v for k, v in {**(current or {}), **value}.items()
+              if v is not None and k in ("to", "add", "remove")}  # other fields: not kept
     to = merged.get("to")
     digits = digits_of(to) if isinstance(to, str) else ""
     if not (isinstance(to, str) and (to_e164(to) or (digits.isdigit() and len(digits) <= 6))):

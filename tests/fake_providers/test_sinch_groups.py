@@ -150,8 +150,8 @@ async def mo(client, sender, body, to="+4915112348765"):
 
 
 async def test_auto_update_mo_keywords_add_and_remove_the_sender(sinch, receiver):
-    group = await create(sinch, name="news", members=[A], auto_update=JOIN_LEAVE)
-    assert group["auto_update"] == JOIN_LEAVE
+    group = await create(sinch, name="news", members=[A], auto_update={**JOIN_LEAVE, "note": "x"})
+    assert group["auto_update"] == JOIN_LEAVE  # what the description does not name is not kept
     await advance(sinch, 60)
     await mo(sinch, "0034600000011", "join please")  # any form of the number; case ignored
     await mo(sinch, C, "Leave")  # not a member: nothing to remove
