@@ -6,16 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from harness import report, servers
 from harness.fakes_client import Fakes
 from harness.scenario.loader import load_file, load_paths
 from harness.scenario.runner import FAILED, NOT_APPLICABLE, PASSED, Environment, providers_used, run_scenario
 from reference_platform.adapter import platform as reference
-from tests.harness.test_cli import ROOT, _main, _run_dir, smsproof
+from tests.harness.test_cli import ROOT, _main, _run_dir, capabilities_platform, smsproof
 
 SCENARIOS = ROOT / "scenarios"
 
@@ -184,8 +181,7 @@ def test_provider_option_checks_a_multi_provider_platform_through_the_one_chosen
 def test_provider_option_naming_a_provider_the_platform_does_not_declare_is_exit_4(tmp_path, capsys):
     capabilities = {"name": "sinch-only", "version": "0", "providers": ["sinch"], "profiles": ["opt_out_keywords"],
                     "clock": "drivable", "workspaces": True}
-    app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: JSONResponse(capabilities))])
-    with servers.serve(lambda _url: app, "sinch-only-platform") as url:
+    with capabilities_platform(capabilities) as url:
         code, out, err = _main(capsys, "certify", "--platform", url, "--provider", "cm", "--reports", str(tmp_path))
     assert code == 4, out + err
     assert err == "smsproof: error: the platform does not declare provider 'cm' (capabilities.providers: sinch)\n"

@@ -152,12 +152,18 @@ def test_an_unreachable_platform_is_one_line_and_exit_3(tmp_path, capsys):
 def test_a_missing_capability_is_one_line_and_exit_4(tmp_path, capsys):
     capabilities = {"name": "tiny", "version": "0", "providers": ["sinch"], "profiles": ["opt_out_keywords"],
                     "clock": "real", "workspaces": True}
-    app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: JSONResponse(capabilities))])
-    with servers.serve(lambda _url: app, "tiny-platform") as url:
+    with capabilities_platform(capabilities) as url:
         code, _, err = _main(capsys, "certify", "--platform", url, "--profile", "contact_centre", "--reports", str(tmp_path))
     assert code == 4
     assert err.strip() == ("smsproof: error: the platform does not offer profile 'contact_centre' "
                                    "(it offers: opt_out_keywords)")
+
+
+def capabilities_platform(capabilities: dict):
+    """A platform that answers only `GET /driver/v1/capabilities` (for refusals before any check):
+    a context manager giving its URL."""
+    app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: JSONResponse(capabilities))])
+    return servers.serve(lambda _url: app, f"{capabilities['name']}-platform")
 
 
 def _main(capsys, *args) -> tuple[int, str, str]:

@@ -4,12 +4,9 @@ import json
 import re
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from harness import servers
-from tests.harness.test_cli import ROOT, _main, _run_dir, smsproof
+from tests.harness.test_cli import ROOT, _main, _run_dir, capabilities_platform, smsproof
 
 
 @pytest.mark.slow(9)
@@ -36,8 +33,7 @@ def test_a_real_clock_platform_with_must_faults_is_not_certified(tmp_path):
 def test_a_platform_offering_no_profile_is_refused_with_exit_4(tmp_path, capsys):
     capabilities = {"name": "empty", "version": "0", "providers": ["sinch"], "profiles": [], "clock": "drivable",
                     "workspaces": True}
-    app = Starlette(routes=[Route("/driver/v1/capabilities", lambda request: JSONResponse(capabilities))])
-    with servers.serve(lambda _url: app, "no-profile-platform") as url:
+    with capabilities_platform(capabilities) as url:
         code, out, err = _main(capsys, "certify", "--platform", url, "--reports", str(tmp_path))
     assert code == 4, out + err
     assert err.startswith("smsproof: error: the platform offers no certification profile")
